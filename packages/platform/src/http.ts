@@ -56,6 +56,8 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** When false, /docs (Swagger UI) is not mounted; /openapi.json always is. Default true. */
   docs?: boolean;
+  /** Extra fields for GET /health (the edge gateway reports its upstreams there). Must not throw. */
+  healthDetails?: () => Promise<Record<string, unknown>>;
   /**
    * While this returns true, GET /ready answers 503 without running the checks. closeWithLifecycle()
    * and markNotReady() achieve the same without this option.
@@ -160,6 +162,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     registry: metrics,
     checks: opts.readiness ?? [],
     timeoutMs: opts.readinessTimeoutMs ?? 2000,
+    healthDetails: opts.healthDetails,
   });
   return app;
 }
@@ -425,6 +428,7 @@ const openApiPlugin = fp(
 
 interface ProbesOptions {
   name: string;
+  healthDetails: (() => Promise<Record<string, unknown>>) | undefined;
   registry: Registry;
   checks: ReadinessCheck[];
   timeoutMs: number;
@@ -453,6 +457,7 @@ const probesPlugin = fp(
       status: 'ok',
       service: opts.name,
       uptimeSeconds: Math.floor(process.uptime()),
+      ...(await opts.healthDetails?.()),
     }));
 
     app.get('/ready', { schema: { hide: true } }, async (request, reply) => {
