@@ -1,0 +1,23 @@
+/**
+ * The services the launchers start, in start order. A service joins the topology by adding
+ * itself here; the gateway's route table (services/gateway/src/routes.ts) says which public
+ * paths reach it.
+ */
+import type { VarSpec } from '@folio/platform/config';
+import type { ServiceModule } from '@folio/platform/service';
+
+export interface ServiceEntry {
+  name: string;
+  /** The module, for the embedded topology (all services in one process). */
+  load: () => Promise<ServiceModule<Record<string, VarSpec<unknown>>>>;
+  /** Its own process's entry point, for the distributed topology. */
+  main: string;
+}
+
+export const services: ServiceEntry[] = [];
+
+/** Each service's database: database-per-service, on one server locally. */
+export const databaseOf = (service: string, prefix = 'folio'): string => `${prefix}_${service}`;
+
+/** The variable through which the others find a service, e.g. CATALOG_URL. */
+export const urlVariableOf = (service: string): string => `${service.toUpperCase()}_URL`;
