@@ -7,8 +7,10 @@
  * outright. Token problems are 401s with a detail that says what is wrong; a key set that cannot
  * be fetched is a 503, because that is our outage, not the caller's bad token.
  */
+
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { env } from './config.ts';
 import { ProblemError, problems } from './problem.ts';
 
 export type { JSONWebKeySet } from 'jose';
@@ -201,4 +203,20 @@ export function principalOf(request: FastifyRequest): Principal {
 /** True when the principal may act for the user: the user themself or an admin. */
 export function canActFor(principal: Principal, userId: string): boolean {
   return principal.userId === userId || principal.roles.includes('admin');
+}
+
+/** Variables of every service that verifies access tokens; the identity service publishes the keys. */
+export const authConfig = {
+  IDENTITY_URL: env.url({ description: 'Base URL of the identity service (its JWKS verifies access tokens)', protocols: ['http:', 'https:'] }),
+  JWT_ISSUER: env.string({ description: 'Issuer (iss) of access tokens', default: 'folio-identity' }),
+  JWT_AUDIENCE: env.string({ description: 'Audience (aud) of access tokens', default: 'folio-api' }),
+};
+
+/** The verifier a service builds from authConfig. */
+export function verifierFromConfig(config: { IDENTITY_URL: string; JWT_ISSUER: string; JWT_AUDIENCE: string }): TokenVerifier {
+  return createJwksVerifier({
+    jwksUrl: `${config.IDENTITY_URL.replace(/\/$/, '')}/.well-known/jwks.json`,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+  });
 }
