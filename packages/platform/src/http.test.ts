@@ -163,6 +163,13 @@ describe('validation problems', () => {
     assert.equal(body.instance, '/things/t-9');
   });
 
+  test('querystring values are never converted lossily: 1.5, true, 0x10 and 1e3 are refused, not turned into integers', async () => {
+    for (const limit of ['1.5', 'true', '0x10', '1e3', ' 5', '05']) {
+      const body = await problemOf(await fetch(`${base}/things/t-9?limit=${encodeURIComponent(limit)}`), 400);
+      assert.match(String(body.detail), /querystring\/limit must be integer/, `limit=${limit}`);
+    }
+  });
+
   test('a valid body reaches the handler', async () => {
     const res = await postItem(JSON.stringify({ productId: 'p-1', quantity: 2 }));
     assert.equal(res.status, 200);

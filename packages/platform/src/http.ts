@@ -26,6 +26,7 @@ import Fastify, {
 } from 'fastify';
 import fp from 'fastify-plugin';
 import { Histogram, type Registry } from 'prom-client';
+import type { TSchema } from 'typebox';
 import { CORRELATION_HEADER, REQUEST_ID_HEADER, runWithContext, sanitizeId } from './context.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import type { Logger } from './log.ts';
@@ -124,6 +125,39 @@ export async function listen(app: App, port: number, host = '127.0.0.1'): Promis
   return `http://${shownHost}:${address.port}`;
 }
 
+/*
+ * TypeBox converts query strings and params before validating, but loosely: "1.5" and "true" become the
+ * integer 1, "0x10" becomes 16. A value that is not the exact canonical text of its type is left
+ * unconvertible instead, so it fails validation ("must be integer") rather than being silently changed.
+ */
+const CANONICAL: Record<string, RegExp> = {
+  integer: /^-?(0|[1-9]\d{0,15})$/,
+  number: /^-?(0|[1-9]\d{0,15})(\.\d{1,15})?$/,
+  boolean: /^(true|false)$/,
+};
+const UNCONVERTIBLE = Object.freeze({});
+
+function guardLossyConversion(schema: TSchema, value: unknown): unknown {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties;
+  if (!properties || typeof value !== 'object' || value === null) return value;
+  let guarded: Record<string, unknown> | undefined;
+  for (const [key, raw] of Object.entries(value)) {
+    const type = properties[key]?.type;
+    const pattern = typeof type === 'string' ? CANONICAL[type] : undefined;
+    if (pattern && typeof raw === 'string' && !pattern.test(raw)) {
+      guarded ??= { ...(value as Record<string, unknown>) };
+      guarded[key] = UNCONVERTIBLE;
+    }
+  }
+  return guarded ?? value;
+}
+
+const strictValidatorCompiler: typeof TypeBoxValidatorCompiler = (route) => {
+  const validate = TypeBoxValidatorCompiler(route);
+  if (route.httpPart === 'body') return validate;
+  return (value: unknown) => validate(guardLossyConversion(route.schema, value));
+};
+
 export async function createServer(opts: ServerOptions): Promise<App> {
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const metrics = opts.metrics ?? createMetrics(opts.name);
@@ -140,7 +174,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     // these ajv options only matter if a plugin compiles with ajv itself.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   })
-    .setValidatorCompiler(TypeBoxValidatorCompiler)
+    .setValidatorCompiler(strictValidatorCompiler)
     .withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate(kReadiness, { notReadyReason: undefined, closingProbes: opts.isClosing ? [opts.isClosing] : [] } satisfies ReadinessState);
