@@ -11,7 +11,7 @@ test('the README documents every configuration variable and both commands', asyn
     .filter((line) => line.startsWith('| `'))
     .map((line) => line.split('|').map((cell) => cell.trim()))
     .map((cells) => `${cells[1]} ${cells[2]}`);
-  for (const v of allVariables()) {
+  for (const v of await allVariables()) {
     assert.ok(rows.includes(`\`${v.name}\` ${v.usedBy}`), `README.md lacks ${v.name} (${v.usedBy}); regenerate with node scripts/lib/config-docs.ts`);
   }
   assert.match(readme, /npm install && npm start/);

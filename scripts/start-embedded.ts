@@ -11,6 +11,8 @@ await runMain(async () => {
     postgresPort: Number(process.env.FOLIO_EMBEDDED_PG_PORT ?? 54329),
     gatewayPort: Number(process.env.PORT ?? 8080),
     logLevel: process.env.LOG_LEVEL ?? 'warn',
+    // A newcomer sees books at once: an empty catalogue fills itself with the deterministic seed.
+    env: { CATALOG_SEED_IF_EMPTY: 'true' },
   });
   const gateway = topology.gatewayUrl.replace('127.0.0.1', 'localhost');
   process.stdout.write(

@@ -6,6 +6,7 @@
 import { gatewayConfig } from '@folio/gateway/gateway';
 import type { VarSpec } from '@folio/platform/config';
 import { serviceConfig } from '@folio/platform/service';
+import { services } from './services.ts';
 
 export interface VariableDoc {
   name: string;
@@ -40,17 +41,35 @@ const launcherVariables: VariableDoc[] = [
   { name: 'FOLIO_TEST_EMBEDDED_PG_PORT', usedBy: 'npm test', default: '54330', description: 'Port of the embedded PostgreSQL started when no server is found' },
 ];
 
-export function allVariables(): VariableDoc[] {
-  const service = fromSpecs('every service', serviceConfig);
-  const gateway = fromSpecs('gateway', gatewayConfig).filter((g) => !service.some((s) => s.name === g.name && s.default === g.default));
-  return [...service, ...gateway, ...launcherVariables];
+export async function allVariables(): Promise<VariableDoc[]> {
+  const common = fromSpecs('every service', serviceConfig);
+  // A variable several services read (IDENTITY_URL, …) is one row naming them all.
+  const own = new Map<string, VariableDoc>();
+  for (const entry of services) {
+    const module = await entry.load();
+    for (const doc of fromSpecs(entry.name, module.config ?? {})) {
+      if (common.some((c) => c.name === doc.name)) continue;
+      const seen = own.get(doc.name);
+      own.set(doc.name, seen ? { ...seen, usedBy: `${seen.usedBy}, ${entry.name}` } : doc);
+    }
+  }
+  const gateway = fromSpecs('gateway', gatewayConfig).filter((g) => !common.some((s) => s.name === g.name && s.default === g.default));
+  return [...common, ...own.values(), ...gateway, ...launcherVariables];
 }
 
-export function markdownTable(): string {
-  const rows = allVariables().map(
+export async function markdownTable(): Promise<string> {
+  const rows = (await allVariables()).map(
     (v) => `| \`${v.name}\` | ${v.usedBy} | ${v.default === 'required' || v.default === '—' ? v.default : `\`${v.default}\``} | ${v.description} |`,
   );
   return ['| Variable | Used by | Default | What it is |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(`${markdownTable()}\n`);
+/** Rewrites the table between the README's config-table markers. */
+export async function updateReadme(path: string): Promise<void> {
+  const { readFile, writeFile } = await import('node:fs/promises');
+  const readme = await readFile(path, 'utf8');
+  const updated = readme.replace(/(<!-- config-table:start[^>]*-->\n)[\s\S]*?(\n<!-- config-table:end -->)/, `$1${await markdownTable()}$2`);
+  await writeFile(path, updated);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await updateReadme(new URL('../../README.md', import.meta.url).pathname);

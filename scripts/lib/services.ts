@@ -3,6 +3,7 @@
  * itself here; the gateway's route table (services/gateway/src/routes.ts) says which public
  * paths reach it.
  */
+import { fileURLToPath } from 'node:url';
 import type { VarSpec } from '@folio/platform/config';
 import type { ServiceModule } from '@folio/platform/service';
 
@@ -14,7 +15,13 @@ export interface ServiceEntry {
   main: string;
 }
 
-export const services: ServiceEntry[] = [];
+const entry = (name: string): ServiceEntry => ({
+  name,
+  load: async () => (await import(`../../services/${name}/src/service.ts`)).default,
+  main: fileURLToPath(new URL(`../../services/${name}/src/main.ts`, import.meta.url)),
+});
+
+export const services: ServiceEntry[] = [entry('shipping')];
 
 /** Each service's database: database-per-service, on one server locally. */
 export const databaseOf = (service: string, prefix = 'folio'): string => `${prefix}_${service}`;
