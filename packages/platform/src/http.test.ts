@@ -163,6 +163,13 @@ describe('validation problems', () => {
     assert.equal(body.instance, '/things/t-9');
   });
 
+  test('router errors (a path parameter too long, a badly encoded URL) are problems too', async () => {
+    const tooLong = await problemOf(await fetch(`${base}/things/${'a'.repeat(150)}`), 414);
+    assert.equal(tooLong.detail, 'A path parameter is too long.');
+    const badUrl = await problemOf(await fetch(`${base}/things/%E0%A4%A`), 400);
+    assert.equal(badUrl.detail, 'The URL is not validly percent-encoded.');
+  });
+
   test('querystring values are never converted lossily: 1.5, true, 0x10 and 1e3 are refused, not turned into integers', async () => {
     for (const limit of ['1.5', 'true', '0x10', '1e3', ' 5', '05']) {
       const body = await problemOf(await fetch(`${base}/things/t-9?limit=${encodeURIComponent(limit)}`), 400);

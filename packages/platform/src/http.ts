@@ -57,6 +57,11 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** When false, /docs (Swagger UI) is not mounted; /openapi.json always is. Default true. */
   docs?: boolean;
+  /**
+   * Whether X-Forwarded-For names the client (request.ip). True for services, which only the edge
+   * gateway calls; the gateway itself trusts it only when a load balancer stands in front of it.
+   */
+  trustProxy?: boolean;
   /** Extra fields for GET /health (the edge gateway reports its upstreams there). Must not throw. */
   healthDetails?: () => Promise<Record<string, unknown>>;
   /**
@@ -167,9 +172,21 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     loggerInstance: opts.log.child({ component: 'http' }) as FastifyBaseLogger,
     // Our own one-line-per-request log (onResponse below) carries the correlation id and the route.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: true,
+    trustProxy: opts.trustProxy ?? true,
     bodyLimit,
     genReqId: (req) => sanitizeId(req.headers[REQUEST_ID_HEADER]) ?? randomUUID(),
+    // Errors the router raises before any route runs (a path parameter too long, a badly encoded URL)
+    // are problems too, and never echo the path back.
+    frameworkErrors: (error, request, reply) => {
+      const status = (error as { statusCode?: number }).statusCode ?? 400;
+      const detail =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? 'A path parameter is too long.'
+          : error.code === 'FST_ERR_BAD_URL'
+            ? 'The URL is not validly percent-encoded.'
+            : 'The request could not be routed.';
+      return sendProblem(reply, { type: 'about:blank', title: titleFor(status), status, detail, instance: request.url.split('?')[0]?.slice(0, 200) });
+    },
     // TypeBox validates every schema (querystring, params and headers are converted first, bodies are not);
     // these ajv options only matter if a plugin compiles with ajv itself.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
