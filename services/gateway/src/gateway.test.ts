@@ -14,14 +14,14 @@ describe('the edge gateway', () => {
   let upstream: App;
   let upstreamUrl: string;
   let gateway: RunningService;
-  const seen: Array<{ correlationId: string | undefined; requestId: string | undefined }> = [];
+  const seen: Array<{ correlationId: string | undefined; requestId: string | undefined; ip: string }> = [];
 
   before(async () => {
     // A stand-in for the catalog, built with the same server factory as every service.
     upstream = await createServer({ name: 'catalog', log, docs: false });
     upstream.get('/api/products', { schema: { querystring: Type.Object({ q: Type.Optional(Type.String()) }) } }, async (request) => {
       const ctx = currentContext();
-      seen.push({ correlationId: ctx?.correlationId, requestId: ctx?.requestId });
+      seen.push({ correlationId: ctx?.correlationId, requestId: ctx?.requestId, ip: request.ip });
       return { items: [{ id: 'b1', title: `match for ${request.query.q}` }] };
     });
     upstream.post('/api/products', { schema: { body: Type.Object({ title: Type.String({ minLength: 1 }) }) } }, async (request, reply) =>
@@ -44,7 +44,12 @@ describe('the edge gateway', () => {
     assert.deepEqual(await res.json(), { items: [{ id: 'b1', title: 'match for tolkien' }] });
     const requestId = res.headers.get('x-request-id');
     assert.ok(requestId);
-    assert.deepEqual(seen.at(-1), { correlationId: 'checkout-42', requestId });
+    assert.deepEqual(seen.at(-1), { correlationId: 'checkout-42', requestId, ip: '127.0.0.1' });
+  });
+
+  test("a client's own X-Forwarded-For is replaced by the address the edge saw", async () => {
+    await fetch(`${gateway.url}/api/products`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
+    assert.equal(seen.at(-1)?.ip, '127.0.0.1', 'the service must not see the spoofed address');
 
     const created = await fetch(`${gateway.url}/api/products`, {
       method: 'POST',

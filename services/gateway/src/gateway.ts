@@ -14,6 +14,7 @@ export const gatewayConfig = {
   PORT: env.port({ description: 'Public port of the edge gateway', default: 8080 }),
   HOST: env.string({ description: 'Interface the gateway listens on', default: '127.0.0.1' }),
   LOG_LEVEL: env.oneOf(LOG_LEVELS, { description: 'Log level', default: 'info' }),
+  TRUST_PROXY: env.bool({ description: "Trust clients' X-Forwarded-For (only when a load balancer in front of the gateway sets it)", default: false }),
   UPSTREAM_TIMEOUT_MS: env.int({ description: 'How long the gateway waits for a service to answer', default: 15_000, min: 100, max: 120_000 }),
   ...Object.fromEntries(upstreams.map((u) => [u.urlVariable, urlOf(`Base URL of the ${u.service} service`)])),
 } as Record<string, VarSpec<unknown>>;
@@ -39,6 +40,7 @@ export async function startGateway(opts: { env?: Env; lifecycle?: Lifecycle } = 
     name: 'gateway',
     description: 'The public entry of Folio: routes /api/* to the services.',
     log,
+    trustProxy: config.TRUST_PROXY as boolean,
     healthDetails: async () => {
       const services = Object.fromEntries(await Promise.all(routed.map(async (u) => [u.service, await probe(u.url)] as const)));
       const allUp = Object.values(services).every((s) => s.status === 'up');
@@ -54,8 +56,15 @@ export async function startGateway(opts: { env?: Env; lifecycle?: Lifecycle } = 
         rewritePrefix: prefix,
         http: { requestOptions: { timeout: config.UPSTREAM_TIMEOUT_MS as number } },
         replyOptions: {
-          // The service sees the same ids as the edge, so one grep follows a request end to end.
-          rewriteRequestHeaders: (request, headers) => ({ ...headers, [REQUEST_ID_HEADER]: request.id, 'x-correlation-id': request.correlationId }),
+          // The service sees the same ids as the edge, so one grep follows a request end to end, and the
+          // client address as the edge saw it: a client's own X-Forwarded-For is replaced, never passed on,
+          // so per-address limits (login throttling) cannot be dodged or pinned on the gateway itself.
+          rewriteRequestHeaders: (request, headers) => ({
+            ...headers,
+            [REQUEST_ID_HEADER]: request.id,
+            'x-correlation-id': request.correlationId,
+            'x-forwarded-for': request.ip,
+          }),
           onError: (reply, { error }) => {
             const timedOut = /timeout|timed out/i.test(error.message) || (error as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT';
             const status = timedOut ? 504 : 503;

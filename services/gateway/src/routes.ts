@@ -12,7 +12,7 @@ export interface Upstream {
 }
 
 export const upstreams: Upstream[] = [
-  { service: 'identity', urlVariable: 'IDENTITY_URL', prefixes: ['/api/auth', '/api/me'] },
+  { service: 'identity', urlVariable: 'IDENTITY_URL', prefixes: ['/api/auth', '/api/me', '/api/users'] },
   { service: 'catalog', urlVariable: 'CATALOG_URL', prefixes: ['/api/products', '/api/categories'] },
   { service: 'cart', urlVariable: 'CART_URL', prefixes: ['/api/cart'] },
   { service: 'inventory', urlVariable: 'INVENTORY_URL', prefixes: ['/api/inventory'] },
