@@ -1,0 +1,5 @@
+/** The identity service as its own process. */
+import { runService } from '@folio/platform/service';
+import module from './service.ts';
+
+await runService(module);
