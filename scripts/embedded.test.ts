@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +68,8 @@ test('npm start brings /health up, and data written before a restart is still th
     );
     await stop(second);
   } finally {
-    await rm(`${root}/${dataDir}`, { recursive: true, force: true });
+    // npm can exit a moment before PostgreSQL has finished its own shutdown; let it, then clean up.
+    await eventually(() => !existsSync(`${root}/${dataDir}/postgres/postmaster.pid`), { timeoutMs: 30_000, what: 'PostgreSQL to stop' }).catch(() => {});
+    await rm(`${root}/${dataDir}`, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 });
