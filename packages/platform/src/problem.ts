@@ -4,6 +4,8 @@
  * and is answered as an opaque 500 (and logged), never with internals.
  */
 
+import { Type } from 'typebox';
+
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 export interface Problem {
@@ -99,3 +101,26 @@ export const problems = {
       ...(retryAfterSeconds ? { headers: { 'retry-after': String(Math.ceil(retryAfterSeconds)) } } : {}),
     }),
 };
+
+/**
+ * The problem body as a schema, for routes' `response` in the OpenAPI document. Documentation only:
+ * the server serialises problems itself, so extension members (e.g. `checks`, `bookId`) are kept.
+ */
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    instance: Type.Optional(Type.String()),
+    errors: Type.Optional(
+      Type.Array(Type.Object({ field: Type.String({ description: 'The input at fault, e.g. body/quantity or /address/postalCode' }), message: Type.String() })),
+    ),
+  },
+  { description: 'application/problem+json (RFC 9457)' },
+);
+
+/** Problem answers for the given statuses, to spread into a route's `response`. */
+export function problemResponses<const S extends number>(...statuses: S[]): Record<S, typeof ProblemSchema> {
+  return Object.fromEntries(statuses.map((s) => [s, ProblemSchema])) as Record<S, typeof ProblemSchema>;
+}

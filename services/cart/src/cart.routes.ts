@@ -5,19 +5,9 @@
  */
 import { authenticate, optionalAuthenticate, principalOf, type TokenVerifier } from '@folio/platform/auth';
 import type { App } from '@folio/platform/http';
-import { problems } from '@folio/platform/problem';
+import { ProblemSchema, problems } from '@folio/platform/problem';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import {
-  AddItemBody,
-  CART_TOKEN_HEADER,
-  CartView,
-  GuestHeaders,
-  ItemParams,
-  MergedCartView,
-  MergeHeaders,
-  ProblemResponse,
-  SetQuantityBody,
-} from './cart.schemas.ts';
+import { AddItemBody, CART_TOKEN_HEADER, CartView, GuestHeaders, ItemParams, MergedCartView, MergeHeaders, SetQuantityBody } from './cart.schemas.ts';
 import type { Caller, CartService } from './cart.service.ts';
 
 const TAGS = ['cart'];
@@ -25,7 +15,7 @@ const TAGS = ['cart'];
 const OPTIONAL_BEARER: Array<Record<string, string[]>> = [{ bearerAuth: [] }, {}];
 const BEARER: Array<Record<string, string[]>> = [{ bearerAuth: [] }];
 
-const problemsFor = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, ProblemResponse]));
+const problemsFor = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, ProblemSchema]));
 
 function callerOf(request: FastifyRequest): Caller {
   if (request.principal) return { kind: 'user', userId: request.principal.userId };

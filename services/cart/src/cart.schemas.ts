@@ -89,16 +89,3 @@ export const MergedCartView = Type.Object(
   { additionalProperties: false },
 );
 export type MergedCartView = Static<typeof MergedCartView>;
-
-/** RFC 9457 problem details, for the OpenAPI document (the server writes problems itself). */
-export const ProblemResponse = Type.Object(
-  {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String(),
-    instance: Type.Optional(Type.String()),
-    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
-  },
-  { description: 'application/problem+json' },
-);

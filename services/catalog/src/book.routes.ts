@@ -1,8 +1,9 @@
 /** Thin handlers of the product API: parse (the schemas do), call the service, shape the answer. */
 import { authenticate, principalOf, requireRole, type TokenVerifier } from '@folio/platform/auth';
 import type { App } from '@folio/platform/http';
+import { ProblemSchema } from '@folio/platform/problem';
 import type { Book } from './book.repository.ts';
-import { BookIdParams, CreateBookBody, ListProductsQuery, ProblemDoc, Product, ProductPage, UpdateBookBody } from './book.schemas.ts';
+import { BookIdParams, CreateBookBody, ListProductsQuery, Product, ProductPage, UpdateBookBody } from './book.schemas.ts';
 import type { BookService } from './book.service.ts';
 
 export function toProduct(book: Book): Product {
@@ -21,8 +22,8 @@ export function toProduct(book: Book): Product {
 }
 
 const TAGS = ['products'];
-const readProblems = { 400: ProblemDoc, 404: ProblemDoc };
-const adminProblems = { 400: ProblemDoc, 401: ProblemDoc, 403: ProblemDoc, 404: ProblemDoc, 409: ProblemDoc, 422: ProblemDoc };
+const readProblems = { 400: ProblemSchema, 404: ProblemSchema };
+const adminProblems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 422: ProblemSchema };
 
 export function registerBookRoutes(app: App, deps: { books: BookService; verifier: TokenVerifier }): void {
   const { books } = deps;

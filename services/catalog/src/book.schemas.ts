@@ -107,13 +107,3 @@ export const ProductPage = Type.Object(
   { additionalProperties: false },
 );
 export type ProductPage = Static<typeof ProductPage>;
-
-/** RFC 9457 problem, for the OpenAPI document (the server writes problems itself). */
-export const ProblemDoc = Type.Object({
-  type: Type.String(),
-  title: Type.String(),
-  status: Type.Integer(),
-  detail: Type.String(),
-  instance: Type.Optional(Type.String()),
-  errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
-});

@@ -1,10 +1,10 @@
 /** Thin handlers for the signed-in user's saved addresses. */
 import { authenticate, principalOf, type TokenVerifier } from '@folio/platform/auth';
 import type { App } from '@folio/platform/http';
+import { problemResponses } from '@folio/platform/problem';
 import { Type } from 'typebox';
 import { AddressIdParams, AddressList, AddressPatch, NewAddress, SavedAddress } from './address.schemas.ts';
 import type { AddressService } from './address.service.ts';
-import { problemResponses } from './user.schemas.ts';
 
 const tags = ['addresses'];
 const security = [{ bearerAuth: [] }];

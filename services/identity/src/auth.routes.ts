@@ -1,9 +1,10 @@
 /** Thin handlers for registration, sign-in, token refresh, logout and the published keys. */
 import type { App } from '@folio/platform/http';
+import { problemResponses } from '@folio/platform/problem';
 import { Type } from 'typebox';
 import type { AuthService } from './auth.service.ts';
 import type { TokenService } from './token.service.ts';
-import { Jwks, LoginBody, problemResponses, RefreshBody, RegisterBody, TokenResponse, User } from './user.schemas.ts';
+import { Jwks, LoginBody, RefreshBody, RegisterBody, TokenResponse, User } from './user.schemas.ts';
 
 const tags = ['auth'];
 /** Other services cache the key set too (10 minutes, refetched on an unknown kid), so this can be short. */

@@ -1,7 +1,8 @@
 /** Thin handlers for the signed-in user's profile and the administration of accounts. */
 import { authenticate, principalOf, requireRole, type TokenVerifier } from '@folio/platform/auth';
 import type { App } from '@folio/platform/http';
-import { IdParams, PatchMeBody, Profile, problemResponses, RolesBody, UserPage, UsersQuery } from './user.schemas.ts';
+import { problemResponses } from '@folio/platform/problem';
+import { IdParams, PatchMeBody, Profile, RolesBody, UserPage, UsersQuery } from './user.schemas.ts';
 import type { UserService } from './user.service.ts';
 
 const security = [{ bearerAuth: [] }];

@@ -1,24 +1,6 @@
 /** DTOs of accounts, sign-in and tokens: validation, OpenAPI and handler types from one place. */
 import { type Static, Type } from 'typebox';
 
-/** The RFC 9457 body of every error answer (documentation: errors are serialised as they are). */
-export const ProblemBody = Type.Object(
-  {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.Optional(Type.String()),
-    instance: Type.Optional(Type.String()),
-    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
-  },
-  { description: 'application/problem+json' },
-);
-
-/** Problem answers for the given statuses, for a route's `response`. */
-export function problemResponses<const S extends number>(...statuses: S[]): Record<S, typeof ProblemBody> {
-  return Object.fromEntries(statuses.map((s) => [s, ProblemBody])) as Record<S, typeof ProblemBody>;
-}
-
 export const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 

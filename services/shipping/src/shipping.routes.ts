@@ -1,6 +1,7 @@
 /** Thin handlers of the public shipping API (the edge forwards /api/shipping here unchanged). */
 import type { App } from '@folio/platform/http';
-import { OptionsQuery, OptionsResponse, ProblemResponse, Quote, QuoteRequest, ValidateAddressRequest, ValidateAddressResponse } from './shipping.schemas.ts';
+import { ProblemSchema } from '@folio/platform/problem';
+import { OptionsQuery, OptionsResponse, Quote, QuoteRequest, ValidateAddressRequest, ValidateAddressResponse } from './shipping.schemas.ts';
 import type { ShippingService } from './shipping.service.ts';
 
 const tags = ['shipping'];
@@ -16,7 +17,7 @@ export function shippingRoutes(app: App, shipping: ShippingService): void {
           'Every method offered to the destination with its price for the parcel and a delivery estimate. ' +
           'The country code may be lower case; the answer names it in upper case. A country we do not ship to is a 422.',
         querystring: OptionsQuery,
-        response: { 200: OptionsResponse, 400: ProblemResponse, 422: ProblemResponse },
+        response: { 200: OptionsResponse, 400: ProblemSchema, 422: ProblemSchema },
       },
     },
     async (request) => shipping.options({ ...request.query, items: request.query.items ?? 1 }),
@@ -32,7 +33,7 @@ export function shippingRoutes(app: App, shipping: ShippingService): void {
           'What the order service charges at checkout: the same price and estimate as the matching entry of GET /api/shipping/options. ' +
           'A method not offered to the destination, or a country we do not ship to, is a 422.',
         body: QuoteRequest,
-        response: { 200: Quote, 400: ProblemResponse, 422: ProblemResponse },
+        response: { 200: Quote, 400: ProblemSchema, 422: ProblemSchema },
       },
     },
     async (request) => shipping.quote(request.body),
@@ -49,7 +50,7 @@ export function shippingRoutes(app: App, shipping: ShippingService): void {
           'A 422 lists every field to fix in `errors` (e.g. `/address/postalCode`) with a message for the customer; ' +
           'a wrong type, an unknown field or an absurdly long value is a 400.',
         body: ValidateAddressRequest,
-        response: { 200: ValidateAddressResponse, 400: ProblemResponse, 422: ProblemResponse },
+        response: { 200: ValidateAddressResponse, 400: ProblemSchema, 422: ProblemSchema },
       },
     },
     async (request) => ({ valid: true as const, address: await shipping.validateAddress(request.body.address) }),

@@ -138,23 +138,3 @@ export const ValidateAddressResponse = Type.Object(
   { additionalProperties: false },
 );
 export type ValidateAddressResponse = Static<typeof ValidateAddressResponse>;
-
-/** RFC 9457 problem details, as every Folio error is answered (documentation only: the platform serialises it). */
-export const ProblemResponse = Type.Object(
-  {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String(),
-    instance: Type.Optional(Type.String()),
-    errors: Type.Optional(
-      Type.Array(
-        Type.Object({
-          field: Type.String({ description: 'The input at fault, e.g. /address/postalCode' }),
-          message: Type.String(),
-        }),
-      ),
-    ),
-  },
-  { description: 'application/problem+json' },
-);
