@@ -5,8 +5,17 @@
  */
 import { defineEvent } from '@folio/platform/messaging/envelope';
 import { Type } from 'typebox';
+import { Money } from './money.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 100 });
+const Line = Type.Object({ bookId: Id, quantity: Type.Integer({ minimum: 1 }) });
+
+/** Catalogue → inventory: a book was added (aggregate: the book id). Inventory opens a stock record for it. */
+export const BookAdded = defineEvent(
+  'catalog.book-added',
+  1,
+  Type.Object({ bookId: Id, title: Type.String({ maxLength: 300 }) }, { additionalProperties: true }),
+);
 
 /** Inventory → catalogue: a book's sellable quantity changed (aggregate: the book id). */
 export const StockChanged = defineEvent(
