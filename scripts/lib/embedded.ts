@@ -38,7 +38,9 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedTopo
   try {
     const postgres = await startEmbeddedPostgres({ dataDir: join(opts.dataDir, 'postgres'), port: opts.postgresPort, log: (line) => log.info(line) });
     lifecycle.onClose('embedded postgres', () => postgres.stop());
-    const bus = new EmbeddedTransport();
+    // Held until every service has subscribed: this bus keeps no history, so an event published at
+    // start-up (the catalogue's seed announcing its books) must wait for its consumers to exist.
+    const bus = new EmbeddedTransport({ held: true });
     lifecycle.onClose('event bus', () => bus.close());
 
     // Every service learns every other's URL up front, so start order does not matter.
@@ -57,6 +59,7 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedTopo
       });
       started[entry.name] = running.url;
     }
+    bus.open();
     const gateway = await startGateway({ env: { ...common, PORT: String(opts.gatewayPort) }, lifecycle });
     return { gatewayUrl: gateway.url, postgresUrl: postgres.url, services: started, lifecycle };
   } catch (err) {

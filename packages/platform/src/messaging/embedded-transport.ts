@@ -16,12 +16,29 @@ export class EmbeddedTransport implements Transport {
   readonly #groups = new Map<string, Group>();
   readonly #offsets = new Map<string, number>();
   #closed = false;
+  readonly #opened: Promise<void>;
+  #open!: () => void;
 
-  constructor(opts: { partitions?: number } = {}) {
+  /**
+   * `held: true` keeps publishing waiting until open() is called. Unlike Kafka, this bus keeps no
+   * history, so a launcher holds it until every service has subscribed; until then events simply
+   * stay in the outboxes.
+   */
+  constructor(opts: { partitions?: number; held?: boolean } = {}) {
     this.#partitions = opts.partitions ?? 6;
+    this.#opened = new Promise((resolve) => {
+      this.#open = resolve;
+    });
+    if (!opts.held) this.#open();
+  }
+
+  /** Lets held publications through (see the constructor). */
+  open(): void {
+    this.#open();
   }
 
   async publish(messages: OutboundMessage[]): Promise<void> {
+    await this.#opened;
     if (this.#closed) throw new Error('embedded transport is closed');
     const deliveries: Promise<void>[] = [];
     // Within one batch, a message waits for the previous one of its partition in the same group:
@@ -71,6 +88,7 @@ export class EmbeddedTransport implements Transport {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#open(); // a relay waiting on a held bus gets the "closed" error and stops
     await Promise.all([...this.#groups.values()].map((g) => g.drain()));
   }
 }
