@@ -1,7 +1,8 @@
 /**
  * The events services publish and consume: the published language between them. The topic is the
  * event type; the key is the aggregate id (the order, the book), so one aggregate's events stay in
- * order. Changing a payload incompatibly means a new version.
+ * order. Payloads allow extra members so a producer can add one without a new version; changing a
+ * payload incompatibly means a new version.
  */
 import { defineEvent } from '@folio/platform/messaging/envelope';
 import { Type } from 'typebox';
@@ -24,12 +25,51 @@ export const StockChanged = defineEvent(
   Type.Object({ bookId: Id, available: Type.Integer({ minimum: 0 }), inStock: Type.Boolean() }, { additionalProperties: false }),
 );
 
-/** Order → everyone: the order was paid (aggregate: the order id). Clears the reader's cart. */
+/*
+ * Order events: the aggregate is the order id. `lines` and `total` let consumers (notifications,
+ * inventory) act without calling back.
+ */
+
+/** The reader placed an order: stock is reserved, the payment window is open until paymentDeadline. */
+export const OrderCreated = defineEvent(
+  'order.created',
+  1,
+  Type.Object(
+    { orderId: Id, userId: Id, lines: Type.Array(Line), total: Money, paymentDeadline: Type.String({ format: 'date-time' }) },
+    { additionalProperties: true },
+  ),
+);
+
+/** The order was paid and its stock confirmed. Clears the reader's cart. */
 export const OrderPaid = defineEvent('order.paid', 1, Type.Object({ orderId: Id, userId: Id, paymentId: Id }, { additionalProperties: true }));
 
-/** Order → everyone: the order was cancelled, e.g. its payment window closed (aggregate: the order id). The cart is kept. */
+/** The order was cancelled (payment window closed, or no stock after payment). Inventory releases its stock; the cart is kept. */
 export const OrderCancelled = defineEvent(
   'order.cancelled',
   1,
   Type.Object({ orderId: Id, userId: Id, reason: Type.String({ maxLength: 500 }) }, { additionalProperties: true }),
 );
+
+/** The reader's money went back. `restock` says whether stock had left for good and now returns (a paid order refunded). */
+export const OrderRefunded = defineEvent(
+  'order.refunded',
+  1,
+  Type.Object({ orderId: Id, userId: Id, paymentId: Id, amount: Money, lines: Type.Array(Line), restock: Type.Boolean() }, { additionalProperties: true }),
+);
+
+/*
+ * Payment events: the aggregate is the ORDER id, so all of one order's payment events reach the
+ * order service in the order they happened, whatever the attempt.
+ */
+const PaymentFacts = { paymentId: Id, orderId: Id, userId: Id };
+
+export const PaymentSucceeded = defineEvent('payment.succeeded', 1, Type.Object({ ...PaymentFacts, amount: Money }, { additionalProperties: true }));
+export const PaymentFailed = defineEvent(
+  'payment.failed',
+  1,
+  Type.Object({ ...PaymentFacts, reason: Type.String({ maxLength: 500 }) }, { additionalProperties: true }),
+);
+export const PaymentCancelled = defineEvent('payment.cancelled', 1, Type.Object(PaymentFacts, { additionalProperties: true }));
+/** The payment window closed with this attempt still unpaid: the gateway session was expired. */
+export const PaymentTimedOut = defineEvent('payment.timed-out', 1, Type.Object(PaymentFacts, { additionalProperties: true }));
+export const PaymentRefunded = defineEvent('payment.refunded', 1, Type.Object({ ...PaymentFacts, amount: Money }, { additionalProperties: true }));
