@@ -12,7 +12,7 @@ await runMain(async () => {
     gatewayPort: Number(process.env.PORT ?? 8080),
     logLevel: process.env.LOG_LEVEL ?? 'warn',
     // A newcomer sees books at once: an empty catalogue fills itself with the deterministic seed.
-    env: { CATALOG_SEED_IF_EMPTY: 'true' },
+    env: { CATALOG_SEED_IF_EMPTY: 'true', INVENTORY_INITIAL_STOCK: '25' },
   });
   const gateway = topology.gatewayUrl.replace('127.0.0.1', 'localhost');
   process.stdout.write(

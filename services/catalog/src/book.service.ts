@@ -3,9 +3,11 @@
  * Reading is public; every change needs the admin role, checked on the first line.
  */
 import { randomUUID } from 'node:crypto';
+import { BookAdded } from '@folio/contracts/events';
 import type { Principal } from '@folio/platform/auth';
 import { type Pool, type Tx, withTransaction } from '@folio/platform/db';
 import type { Logger } from '@folio/platform/log';
+import type { Outbox } from '@folio/platform/messaging/outbox';
 import { problems } from '@folio/platform/problem';
 import {
   type Book,
@@ -56,8 +58,8 @@ function assertAdmin(principal: Principal): void {
 
 const fieldProblem = (field: string, message: string) => problems.badRequest(`${field} ${message}`, [{ field, message }]);
 
-export function createBookService(deps: { pool: Pool; log: Logger; categories: CategoryService }): BookService {
-  const { pool, log, categories } = deps;
+export function createBookService(deps: { pool: Pool; log: Logger; outbox: Outbox; categories: CategoryService }): BookService {
+  const { pool, log, outbox, categories } = deps;
 
   async function assertCategoryExists(tx: Tx, categoryId: string): Promise<void> {
     if (!(await findCategory(tx, { id: categoryId }))) throw unknownCategory();
@@ -135,9 +137,12 @@ export function createBookService(deps: { pool: Pool; log: Logger; categories: C
       const book = await withTransaction(pool, async (tx) => {
         await assertCategoryExists(tx, fields.categoryId);
         await assertIsbnFree(tx, fields.isbn);
-        return insertBook(tx, randomUUID(), fields).catch((err) => {
+        const created = await insertBook(tx, randomUUID(), fields).catch((err) => {
           throw translateConstraint(err, fields.isbn);
         });
+        // In the same transaction: the inventory opens stock for the book if and only if it exists.
+        await outbox.publish(tx, BookAdded, { aggregateId: created.id, payload: { bookId: created.id, title: created.title } });
+        return created;
       });
       log.info({ bookId: book.id, isbn: book.isbn, by: principal.userId }, 'book created');
       return book;

@@ -5,7 +5,9 @@
  * The categories come with the schema (migrations/0001_catalog.sql); books name theirs by slug.
  */
 import { createHash } from 'node:crypto';
-import type { Pool } from '@folio/platform/db';
+import { BookAdded } from '@folio/contracts/events';
+import { type Pool, withTransaction } from '@folio/platform/db';
+import { Outbox } from '@folio/platform/messaging/outbox';
 import { isbn13CheckDigit } from './isbn.ts';
 
 export const DEFAULT_SEED_BOOKS = 3000;
@@ -18,6 +20,11 @@ export interface SeedOptions {
   books?: number;
   /** Progress lines, e.g. console.log or a logger's info. */
   log?: (line: string) => void;
+  /**
+   * Where BookAdded events are written: the running service's outbox, so its relay wakes at once.
+   * Without it (the CLI) a detached outbox writes the same rows, relayed when the service next runs.
+   */
+  outbox?: Outbox;
 }
 
 export interface SeedResult {
@@ -385,19 +392,28 @@ SELECT r.id, r.title, r.authors, r.isbn, r.description, r.price, 'EUR', c.id,
        now() - r.age_hours * interval '1 hour', now() - r.age_hours * interval '1 hour'
 FROM jsonb_to_recordset($1::jsonb) AS r (id uuid, title text, authors text[], isbn text, description text, price integer, category text, age_hours integer)
 LEFT JOIN categories c ON c.slug = r.category
-ON CONFLICT (isbn) DO NOTHING`;
+ON CONFLICT (isbn) DO NOTHING
+RETURNING id, title`;
 
-/** Inserts the demo catalogue in batches (one statement each); safe to run again. */
+/**
+ * Inserts the demo catalogue in batches (one statement each); safe to run again. Each batch is one
+ * transaction that also publishes BookAdded for every book it actually added (not for those that
+ * existed), so the inventory opens stock for exactly the new books.
+ */
 export async function seedCatalog(pool: Pool, opts: SeedOptions = {}): Promise<SeedResult> {
   const count = opts.books ?? DEFAULT_SEED_BOOKS;
   if (!Number.isSafeInteger(count) || count < 0) throw new Error(`books must be a whole number ≥ 0, got ${count}`);
   const started = performance.now();
   const books = generateBooks(count);
+  const outbox = opts.outbox ?? new Outbox();
   let inserted = 0;
   for (let from = 0; from < books.length; from += BATCH) {
     const batch = books.slice(from, from + BATCH).map(({ ageHours, ...b }) => ({ ...b, age_hours: ageHours }));
-    const { rowCount } = await pool.query(INSERT, [JSON.stringify(batch)]);
-    inserted += rowCount ?? 0;
+    inserted += await withTransaction(pool, async (tx) => {
+      const { rows } = await tx.query<{ id: string; title: string }>(INSERT, [JSON.stringify(batch)]);
+      for (const book of rows) await outbox.publish(tx, BookAdded, { aggregateId: book.id, payload: { bookId: book.id, title: book.title } });
+      return rows.length;
+    });
     opts.log?.(`catalog seed: ${Math.min(from + BATCH, books.length)}/${books.length} books (${inserted} new)`);
   }
   const ms = Math.round(performance.now() - started);

@@ -24,14 +24,14 @@ export default defineService({
       default: false,
     }),
   },
-  async setup({ app, pool, log, config }) {
+  async setup({ app, pool, log, config, outbox }) {
     // Before the routes serve traffic, so the first listing already shows the demo books.
     if (config.CATALOG_SEED_IF_EMPTY && (await countBooks(pool)) === 0) {
-      await seedCatalog(pool, { books: DEFAULT_SEED_BOOKS, log: (line) => log.info(line) });
+      await seedCatalog(pool, { books: DEFAULT_SEED_BOOKS, log: (line) => log.info(line), outbox });
     }
     const verifier = verifierFromConfig(config);
     const categories = createCategoryService({ pool });
-    const books = createBookService({ pool, log, categories });
+    const books = createBookService({ pool, log, outbox, categories });
     registerCategoryRoutes(app, { categories });
     registerBookRoutes(app, { books, verifier });
     return { consumes: [stockChangedHandler(log)] };

@@ -1,0 +1,162 @@
+/**
+ * Test fixture: the real inventory service over real HTTP, on a fresh database, with a real token
+ * issuer and the embedded transport (so tests can deliver and observe events). Test code only.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Pool } from '@folio/platform/db';
+import { EmbeddedTransport } from '@folio/platform/messaging/embedded-transport';
+import { createEnvelope, type Envelope, type EventDefinition, headers, type PayloadOf, topicOf } from '@folio/platform/messaging/envelope';
+import { type RunningService, startService } from '@folio/platform/service';
+import { createTestDatabase, type TestDatabase } from '@folio/platform/testing';
+import { startTestIdentity, type TestIdentity } from '@folio/platform/testing-identity';
+import inventory from './service.ts';
+
+export interface InventoryFixture {
+  url: string;
+  db: TestDatabase;
+  pool: Pool;
+  identity: TestIdentity;
+  transport: EmbeddedTransport;
+  service: RunningService;
+  adminToken: string;
+  customerToken: string;
+  close(): Promise<void>;
+}
+
+export const testEnv = (db: TestDatabase, identity: TestIdentity, env: Record<string, string> = {}): Record<string, string> => ({
+  DATABASE_URL: db.url,
+  PORT: '0',
+  LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+  IDENTITY_URL: identity.url,
+  ...env,
+});
+
+export async function startInventory(label: string, env: Record<string, string> = {}): Promise<InventoryFixture> {
+  const db = await createTestDatabase(label);
+  const identity = await startTestIdentity();
+  const transport = new EmbeddedTransport();
+  const service = await startService(inventory, { env: testEnv(db, identity, env), transport });
+  return {
+    url: service.url,
+    db,
+    pool: db.pool,
+    identity,
+    transport,
+    service,
+    adminToken: await identity.token('admin-1', { roles: ['admin'] }),
+    customerToken: await identity.token('reader-1', { roles: ['customer'] }),
+    async close() {
+      await service.close();
+      await transport.close();
+      await identity.close();
+      await db.drop();
+    },
+  };
+}
+
+export interface Answer<T = unknown> {
+  status: number;
+  contentType: string;
+  body: T;
+}
+
+/** fetch, JSON in and out. */
+export async function call<T = unknown>(
+  base: string,
+  method: string,
+  path: string,
+  opts: { body?: unknown; token?: string; raw?: string } = {},
+): Promise<Answer<T>> {
+  const headers: Record<string, string> = {};
+  if (opts.body !== undefined || opts.raw !== undefined) headers['content-type'] = 'application/json';
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  const body = opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined);
+  const res = await fetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const text = await res.text();
+  return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** Delivers an event to the service's consumer as the broker would; resolves once it was handled. */
+export async function deliver<D extends EventDefinition>(
+  transport: EmbeddedTransport,
+  def: D,
+  aggregateId: string,
+  payload: PayloadOf<D>,
+  id: string = randomUUID(),
+): Promise<Envelope<PayloadOf<D>>> {
+  const envelope = createEnvelope(def, { aggregateId, payload, correlationId: 'inventory-test', id });
+  await redeliver(transport, envelope);
+  return envelope;
+}
+
+/** Delivers an event again, as an at-least-once broker may. */
+export async function redeliver(transport: EmbeddedTransport, envelope: Envelope): Promise<void> {
+  await transport.publish([
+    {
+      topic: envelope.type,
+      key: envelope.aggregateId,
+      value: JSON.stringify(envelope),
+      headers: { [headers.messageId]: envelope.id, [headers.eventType]: envelope.type, [headers.correlationId]: envelope.correlationId },
+    },
+  ]);
+}
+
+/**
+ * Records every event of a type published on the transport, as another service's consumer group
+ * would. The group stays subscribed until the transport closes: a group left without members would
+ * make the bus refuse (and the relay repeat) every later batch.
+ */
+export async function listen<D extends EventDefinition>(
+  transport: EmbeddedTransport,
+  def: D,
+  group = `listener-${randomUUID()}`,
+): Promise<Envelope<PayloadOf<D>>[]> {
+  const events: Envelope<PayloadOf<D>>[] = [];
+  await transport.subscribe({
+    groupId: group,
+    topics: [topicOf(def)],
+    handler: async (m) => {
+      events.push(JSON.parse(m.value) as Envelope<PayloadOf<D>>);
+    },
+  });
+  return events;
+}
+
+export interface StockRow {
+  onHand: number;
+  reserved: number;
+  sold: number;
+  restocked: number;
+  initial: number;
+}
+
+export async function stockOf(pool: Pool, bookId: string): Promise<StockRow | undefined> {
+  const { rows } = await pool.query<StockRow>('SELECT on_hand AS "onHand", reserved, sold, restocked, initial FROM stock WHERE book_id = $1', [bookId]);
+  return rows[0];
+}
+
+/** Gives a book `copies` on hand through the admin API, as a delivery would. */
+export async function stockBook(f: InventoryFixture, copies: number, bookId: string = randomUUID()): Promise<string> {
+  const res = await call(f.url, 'POST', `/api/inventory/${bookId}/restock`, { token: f.adminToken, body: { quantity: copies } });
+  if (res.status !== 200) throw new Error(`restock refused: ${res.status} ${JSON.stringify(res.body)}`);
+  return bookId;
+}
+
+/** A reservation request whose deadline is `ms` from now. */
+export const reserveBody = (lines: { bookId: string; quantity: number }[], opts: { orderId?: string; ms?: number } = {}) => ({
+  orderId: opts.orderId ?? randomUUID(),
+  lines,
+  expiresAt: new Date(Date.now() + (opts.ms ?? 15 * 60_000)).toISOString(),
+});
+
+/** A metric's value from /metrics (0 when absent). */
+export async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (wanted.every((w) => line.includes(w))) sum += Number(line.split(' ').at(-1));
+  }
+  return sum;
+}
