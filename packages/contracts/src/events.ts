@@ -69,7 +69,12 @@ export const PaymentFailed = defineEvent(
   1,
   Type.Object({ ...PaymentFacts, reason: Type.String({ maxLength: 500 }) }, { additionalProperties: true }),
 );
-export const PaymentCancelled = defineEvent('payment.cancelled', 1, Type.Object(PaymentFacts, { additionalProperties: true }));
+/** The reader cancelled on the gateway's page, or a newer attempt of the order replaced this one (reason says which). */
+export const PaymentCancelled = defineEvent(
+  'payment.cancelled',
+  1,
+  Type.Object({ ...PaymentFacts, reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: true }),
+);
 /** The payment window closed with this attempt still unpaid: the gateway session was expired. */
 export const PaymentTimedOut = defineEvent('payment.timed-out', 1, Type.Object(PaymentFacts, { additionalProperties: true }));
 export const PaymentRefunded = defineEvent('payment.refunded', 1, Type.Object({ ...PaymentFacts, amount: Money }, { additionalProperties: true }));

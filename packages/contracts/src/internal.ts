@@ -47,8 +47,15 @@ export const OpenPaymentRequest = Type.Object(
   { additionalProperties: false },
 );
 export type OpenPaymentRequest = Static<typeof OpenPaymentRequest>;
-export const PaymentStatus = Type.Union(['pending', 'success', 'failed', 'cancelled', 'timeout', 'refunded'].map((s) => Type.Literal(s)));
-export type PaymentStatus = 'pending' | 'success' | 'failed' | 'cancelled' | 'timeout' | 'refunded';
+export const PaymentStatus = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('success'),
+  Type.Literal('failed'),
+  Type.Literal('cancelled'),
+  Type.Literal('timeout'),
+  Type.Literal('refunded'),
+]);
+export type PaymentStatus = Static<typeof PaymentStatus>;
 export const PaymentView = Type.Object({
   id: Uuid,
   orderId: Uuid,
