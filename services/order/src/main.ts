@@ -1,0 +1,4 @@
+import { runService } from '@folio/platform/service';
+import order from './service.ts';
+
+await runService(order);
