@@ -9,6 +9,7 @@ import { rm } from 'node:fs/promises';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { eventually } from '@folio/platform/testing';
+import { pay } from './lib/e2e.ts';
 import { freePort } from './lib/ports.ts';
 import { services as registry } from './lib/services.ts';
 
@@ -18,7 +19,13 @@ test('npm start brings /health up, and data written before a restart is still th
   const dataDir = `.data/test-start-${randomBytes(3).toString('hex')}`;
   const [port, pgPort] = await Promise.all([freePort(), freePort()]);
   const env = { ...process.env, PORT: String(port), FOLIO_DATA_DIR: dataDir, FOLIO_EMBEDDED_PG_PORT: String(pgPort), LOG_LEVEL: 'warn' };
-  const start = () => spawn('npm', ['start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const running = new Set<ChildProcess>();
+  const start = () => {
+    const child = spawn('npm', ['start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    running.add(child);
+    child.on('exit', () => running.delete(child));
+    return child;
+  };
   const stop = async (child: ChildProcess) => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     process.kill(-child.pid!, 'SIGTERM'); // npm and its node child, as Ctrl-C would
@@ -55,7 +62,17 @@ test('npm start brings /health up, and data written before a restart is still th
     assert.equal(books.body.items.length, 3);
     assert.equal((await api('/api/auth/register', { method: 'POST', body: { ...reader, name: 'Ada' } })).status, 201);
     const login = await api('/api/auth/login', { method: 'POST', body: reader });
-    assert.equal((await api('/api/me/addresses', { method: 'POST', token: login.body.accessToken, body: address })).status, 201);
+    const token = login.body.accessToken;
+    assert.equal((await api('/api/me/addresses', { method: 'POST', token, body: address })).status, 201);
+    // And buy one, paying on the gateway's hosted page: the whole purchase works in one process. Inventory
+    // learns the seeded books from the catalogue's events, a moment after start-up.
+    const book = books.body.items[0];
+    await eventually(async () => (await api(`/api/inventory/${book.id}`)).body.available > 0, { what: 'the seeded book to be in stock' });
+    assert.equal((await api('/api/cart/add', { method: 'POST', token, body: { productId: book.id, quantity: 1 } })).status, 200);
+    const placed = await api('/api/orders', { method: 'POST', token, body: { shippingAddress: address, shippingMethod: 'standard' } });
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    assert.equal((await pay(placed.body.payment.paymentUrl)).status, 303);
+    await eventually(async () => (await api(`/api/orders/${placed.body.id}`, { token })).body.status === 'paid', { what: 'the order to be paid' });
     await stop(first);
 
     const second = start();
@@ -67,8 +84,15 @@ test('npm start brings /health up, and data written before a restart is still th
       saved.body.items.map((a: { city: string }) => a.city),
       ['Berlin'],
     );
+    const orders = await api('/api/orders', { token: again.body.accessToken });
+    assert.deepEqual(
+      orders.body.items.map((o: { status: string }) => o.status),
+      ['paid'],
+    );
     await stop(second);
   } finally {
+    // A failed assertion must not leave npm start running (the test would never end).
+    for (const child of running) await stop(child);
     // npm can exit a moment before PostgreSQL has finished its own shutdown; let it, then clean up.
     await eventually(() => !existsSync(`${root}/${dataDir}/postgres/postmaster.pid`), { timeoutMs: 30_000, what: 'PostgreSQL to stop' }).catch(() => {});
     await rm(`${root}/${dataDir}`, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });

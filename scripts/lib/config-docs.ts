@@ -4,6 +4,7 @@
  */
 
 import { gatewayConfig } from '@folio/gateway/gateway';
+import { simulatorConfig } from '@folio/payment-gateway-simulator/main';
 import type { VarSpec } from '@folio/platform/config';
 import { serviceConfig } from '@folio/platform/service';
 import { services } from './services.ts';
@@ -54,7 +55,7 @@ export async function allVariables(): Promise<VariableDoc[]> {
     }
   }
   const gateway = fromSpecs('gateway', gatewayConfig).filter((g) => !common.some((s) => s.name === g.name && s.default === g.default));
-  return [...common, ...own.values(), ...gateway, ...launcherVariables];
+  return [...common, ...own.values(), ...gateway, ...fromSpecs('payment-gateway-simulator', simulatorConfig), ...launcherVariables];
 }
 
 export async function markdownTable(): Promise<string> {

@@ -25,12 +25,17 @@ export interface DistributedOptions {
 }
 
 const gatewayMain = fileURLToPath(new URL('../../services/gateway/src/main.ts', import.meta.url));
+const simulatorMain = fileURLToPath(new URL('../../payment-gateway-simulator/src/main.ts', import.meta.url));
+/** The payment gateway plays Stripe: its own process, calling back through the public edge. */
+export const SIMULATOR = 'payment-gateway';
 
 interface Proc {
   name: string;
   main: string;
   env: Record<string, string>;
   url: string;
+  /** Answering this path with 2xx means ready. */
+  readyPath: string;
   child?: ChildProcess;
   exited?: Promise<number | null>;
   tail: string[];
@@ -53,15 +58,29 @@ export class DistributedTopology {
     const entries = opts.services ?? registry;
     const ports = await Promise.all(entries.map(() => freePort()));
     const urls = Object.fromEntries(entries.map((s, i) => [urlVariableOf(s.name), `http://127.0.0.1:${ports[i]}`]));
+    const edge = `http://127.0.0.1:${opts.gatewayPort}`;
+    const withSimulator = entries.some((e) => e.name === 'payment');
+    const simulatorUrl = `http://127.0.0.1:${await freePort()}`;
     const common: Record<string, string> = {
       ...(process.env as Record<string, string>),
       ...urls,
+      ...(withSimulator ? { PAYMENT_GATEWAY_URL: simulatorUrl, PUBLIC_URL: edge } : {}),
       KAFKA_BROKERS: opts.kafkaBrokers,
       ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}),
       LOG_LEVEL: opts.logLevel,
       ...opts.env,
     };
     const procs = new Map<string, Proc>();
+    if (withSimulator) {
+      procs.set(SIMULATOR, {
+        name: SIMULATOR,
+        main: simulatorMain,
+        url: simulatorUrl,
+        readyPath: '/health',
+        env: { ...common, PORT: new URL(simulatorUrl).port, PUBLIC_URL: simulatorUrl, WEBHOOK_URL: `${edge}/api/payments/webhook` },
+        tail: [],
+      });
+    }
     for (const [i, entry] of entries.entries()) {
       const database = databaseOf(entry.name, opts.databasePrefix);
       await ensureDatabase(opts.pgAdminUrl, database);
@@ -69,6 +88,7 @@ export class DistributedTopology {
         name: entry.name,
         main: entry.main,
         url: urls[urlVariableOf(entry.name)]!,
+        readyPath: '/ready',
         env: { ...common, DATABASE_URL: withDatabase(opts.pgAdminUrl, database), PORT: String(ports[i]) },
         tail: [],
       });
@@ -76,14 +96,18 @@ export class DistributedTopology {
     procs.set('gateway', {
       name: 'gateway',
       main: gatewayMain,
-      url: `http://127.0.0.1:${opts.gatewayPort}`,
+      url: edge,
+      readyPath: '/ready',
       env: { ...common, PORT: String(opts.gatewayPort) },
       tail: [],
     });
     const topology = new DistributedTopology(opts, procs);
     try {
-      // Services start together (each migrates its own database); the gateway once they are ready.
-      await Promise.all([...procs.values()].filter((p) => p.name !== 'gateway').map((p) => topology.#launch(p)));
+      // The gateway simulator first (services may call it at once), then the services together (each
+      // migrates its own database), then the edge once they are ready.
+      const simulator = procs.get(SIMULATOR);
+      if (simulator) await topology.#launch(simulator);
+      await Promise.all([...procs.values()].filter((p) => p.name !== 'gateway' && p.name !== SIMULATOR).map((p) => topology.#launch(p)));
       await topology.#launch(procs.get('gateway')!);
     } catch (err) {
       await topology.stop();
@@ -111,7 +135,9 @@ export class DistributedTopology {
   async stop(): Promise<void> {
     const gateway = this.#procs.get('gateway')!;
     await this.#terminate(gateway);
-    await Promise.all([...this.#procs.values()].filter((p) => p !== gateway).map((p) => this.#terminate(p)));
+    await Promise.all([...this.#procs.values()].filter((p) => p !== gateway && p.name !== SIMULATOR).map((p) => this.#terminate(p)));
+    const simulator = this.#procs.get(SIMULATOR);
+    if (simulator) await this.#terminate(simulator);
   }
 
   async #terminate(p: Proc): Promise<void> {
@@ -151,7 +177,7 @@ export class DistributedTopology {
     const deadline = Date.now() + (this.#opts.readyTimeoutMs ?? 60_000);
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`${p.name} exited with code ${child.exitCode} while starting:\n${p.tail.join('\n')}`);
-      const ready = await fetch(`${p.url}/ready`, { signal: AbortSignal.timeout(2_000) }).then(
+      const ready = await fetch(`${p.url}${p.readyPath}`, { signal: AbortSignal.timeout(2_000) }).then(
         (r) => r.ok,
         () => false,
       );

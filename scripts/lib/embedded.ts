@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { startGateway } from '@folio/gateway/gateway';
+import { startSimulator } from '@folio/payment-gateway-simulator/simulator';
 import { ensureDatabase, withDatabase } from '@folio/platform/db';
 import { startEmbeddedPostgres } from '@folio/platform/embedded-postgres';
 import { Lifecycle } from '@folio/platform/lifecycle';
@@ -46,7 +47,15 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedTopo
     // Every service learns every other's URL up front, so start order does not matter.
     const ports = await Promise.all(entries.map(() => freePort()));
     const urls: Record<string, string> = Object.fromEntries(entries.map((s, i) => [urlVariableOf(s.name), `http://127.0.0.1:${ports[i]}`]));
-    const common = { ...process.env, ...urls, LOG_LEVEL: opts.logLevel, ...opts.env } as Record<string, string>;
+    // The payment gateway stands in for Stripe on a port of its own and calls back through the edge, as Stripe would.
+    const edge = `http://localhost:${opts.gatewayPort}`;
+    let gatewayEnv: Record<string, string> = {};
+    if (entries.some((e) => e.name === 'payment')) {
+      const simulator = await startSimulator({ port: await freePort(), webhookUrl: `${edge}/api/payments/webhook`, logLevel: opts.logLevel });
+      lifecycle.onClose('payment gateway simulator', () => simulator.close());
+      gatewayEnv = { PAYMENT_GATEWAY_URL: simulator.url, PUBLIC_URL: edge };
+    }
+    const common = { ...process.env, ...urls, ...gatewayEnv, LOG_LEVEL: opts.logLevel, ...opts.env } as Record<string, string>;
 
     const started: Record<string, string> = {};
     for (const [i, entry] of entries.entries()) {

@@ -21,7 +21,15 @@ const entry = (name: string): ServiceEntry => ({
   main: fileURLToPath(new URL(`../../services/${name}/src/main.ts`, import.meta.url)),
 });
 
-export const services: ServiceEntry[] = [entry('identity'), entry('inventory'), entry('catalog'), entry('shipping'), entry('cart')];
+export const services: ServiceEntry[] = [
+  entry('identity'),
+  entry('inventory'),
+  entry('catalog'),
+  entry('shipping'),
+  entry('cart'),
+  entry('payment'),
+  entry('order'),
+];
 
 /** Each service's database: database-per-service, on one server locally. */
 export const databaseOf = (service: string, prefix = 'folio'): string => `${prefix}_${service}`;
