@@ -133,3 +133,18 @@ export async function migrate(pool: Pool, dirs: readonly string[], log?: Logger)
   if (applied.length > 0) log?.info({ migrations: applied }, 'applied migrations');
   return applied;
 }
+
+/* SQLSTATEs of failures that pass by themselves: retrying the same request later can succeed. */
+const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '53300', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+const TRANSIENT_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|connection timeout|ECONNREFUSED|ECONNRESET/i;
+
+/**
+ * True for a database failure that is ours and temporary (pool exhausted, connection lost, server
+ * restarting, deadlock, serialization conflict): the caller should get a 503 and try again, never a 500.
+ */
+export function isTransientDatabaseError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e) return false;
+  if (typeof e.code === 'string' && (TRANSIENT_SQLSTATES.has(e.code) || e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET')) return true;
+  return typeof e.message === 'string' && TRANSIENT_MESSAGES.test(e.message);
+}

@@ -28,6 +28,7 @@ import fp from 'fastify-plugin';
 import { Histogram, type Registry } from 'prom-client';
 import type { TSchema } from 'typebox';
 import { CORRELATION_HEADER, REQUEST_ID_HEADER, runWithContext, sanitizeId } from './context.ts';
+import { isTransientDatabaseError } from './db.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import type { Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
@@ -365,6 +366,21 @@ const errorsPlugin = fp(
         const problem = clientProblem(error, status, request);
         log.info({ status, code: error.code, detail: problem.detail }, 'request rejected');
         return sendProblem(reply, problem);
+      }
+
+      if (isTransientDatabaseError(error)) {
+        log.warn({ err: error }, 'database temporarily unavailable; answered 503');
+        return sendProblem(
+          reply,
+          {
+            type: 'urn:folio:problem:unavailable',
+            title: titleFor(503),
+            status: 503,
+            detail: 'The service is busy right now; try again in a moment.',
+            instance,
+          },
+          { 'retry-after': '1' },
+        );
       }
 
       log.error({ err: error }, 'unexpected error while handling a request');
