@@ -5,31 +5,32 @@
  * cases), 002 (reservations, saga) and 004.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import * as events from '@folio/contracts/events';
 import { signatureHeader } from '@folio/payment-gateway-simulator/webhooks';
-import { withDatabase } from '@folio/platform/db';
 import { createLogger } from '@folio/platform/log';
 import { type EventDefinition, parseEnvelope } from '@folio/platform/messaging/envelope';
 import { KafkaTransport } from '@folio/platform/messaging/kafka-transport';
 import type { Subscription } from '@folio/platform/messaging/transport';
 import { eventually, kafkaBrokers, redisUrl, requireInfra } from '@folio/platform/testing';
 import pg from 'pg';
-import { DistributedTopology, SIMULATOR } from './lib/distributed.ts';
-import { berlin, cancelOnPaymentPage, cards, Edge, type Json, pay, type Reader, submitPaymentForm } from './lib/e2e.ts';
-import { freePort } from './lib/ports.ts';
-import { databaseOf } from './lib/services.ts';
+import { type DistributedTopology, SIMULATOR } from './lib/distributed.ts';
+import {
+  berlin,
+  cancelOnPaymentPage,
+  cards,
+  type Edge,
+  type Json,
+  pay,
+  type Reader,
+  startTestTopology,
+  submitPaymentForm,
+  type TestTopology,
+} from './lib/e2e.ts';
 
-const run = promisify(execFile);
-const root = fileURLToPath(new URL('..', import.meta.url));
 const brokers = kafkaBrokers();
 const redis = redisUrl();
-const pgAdmin = process.env.FOLIO_TEST_PG_URL as string;
 const available = Boolean(brokers && redis);
 const PAYMENT_WINDOW_SECONDS = 10;
 /** The simulator's and the payment service's shared default webhook secret. */
@@ -50,9 +51,8 @@ const purchaseEvents = [
 describe('the purchase, a process per service on PostgreSQL, Redis and Kafka', {
   skip: !available && !requireInfra ? 'needs Kafka and Redis (npm run infra:up)' : false,
 }, () => {
-  const prefix = `t_buy_${randomBytes(3).toString('hex')}`;
-  const output: string[] = [];
   const seen: Array<{ type: string; orderId: string; payload: Json }> = [];
+  let t: TestTopology;
   let topology: DistributedTopology;
   let edge: Edge;
   let admin: Reader;
@@ -60,7 +60,7 @@ describe('the purchase, a process per service on PostgreSQL, Redis and Kafka', {
   let watcher: Subscription;
   let kafka: KafkaTransport;
   let nextBook = 0;
-  const db = (service: string) => new pg.Pool({ connectionString: withDatabase(pgAdmin, databaseOf(service, prefix)), max: 2 });
+  const db = (service: string) => new pg.Pool({ connectionString: t.databaseUrl(service), max: 2 });
   let orderDb: pg.Pool;
   let paymentDb: pg.Pool;
   let inventoryDb: pg.Pool;
@@ -107,15 +107,8 @@ describe('the purchase, a process per service on PostgreSQL, Redis and Kafka', {
   const clearFaults = () => fetch(`${topology.urls[SIMULATOR]}/_sim/faults`, { method: 'DELETE' });
 
   before(async () => {
-    if (!available) throw new Error('Kafka and Redis are required (FOLIO_REQUIRE_INFRA=1): start them with `npm run infra:up`');
-    topology = await DistributedTopology.start({
-      pgAdminUrl: pgAdmin,
-      kafkaBrokers: brokers!.join(','),
-      redisUrl: redis!,
-      gatewayPort: await freePort(),
+    t = await startTestTopology('purchase', {
       logLevel: process.env.PURCHASE_LOG_LEVEL ?? 'warn',
-      databasePrefix: prefix,
-      output: (service, line) => output.push(`${service} | ${line}`),
       env: {
         PAYMENT_TIMEOUT_SECONDS: String(PAYMENT_WINDOW_SECONDS),
         PAYMENT_DEADLINE_GRACE_SECONDS: '1',
@@ -129,7 +122,8 @@ describe('the purchase, a process per service on PostgreSQL, Redis and Kafka', {
         GATEWAY_TIMEOUT_MS: '2000',
       },
     });
-    edge = new Edge(topology.gatewayUrl);
+    topology = t.topology;
+    edge = t.edge;
     orderDb = db('order');
     paymentDb = db('payment');
     inventoryDb = db('inventory');
@@ -149,17 +143,8 @@ describe('the purchase, a process per service on PostgreSQL, Redis and Kafka', {
     await watcher.ready;
 
     // The operator's commands: seed the catalogue, make an admin.
-    await run(process.execPath, ['services/catalog/src/seed-cli.ts', '--books', '400'], {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: withDatabase(pgAdmin, databaseOf('catalog', prefix)) },
-    });
-    const first = await edge.reader('admin');
-    await run(process.execPath, ['services/identity/src/make-admin.ts', first.email], {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: withDatabase(pgAdmin, databaseOf('identity', prefix)) },
-    });
-    const login = await edge.call('POST', '/api/auth/login', { body: { email: first.email, password: first.password } });
-    admin = { ...first, token: login.body.accessToken };
+    await t.seedCatalog(400);
+    admin = await t.admin();
     const page = await edge.call('GET', '/api/products?limit=100&sort=title');
     books = page.body.items;
     // Inventory learned the seeded books from the catalogue's events.
@@ -173,15 +158,7 @@ describe('the purchase, a process per service on PostgreSQL, Redis and Kafka', {
     await watcher?.close();
     await kafka?.close();
     await Promise.all([orderDb, paymentDb, inventoryDb].map((p) => p?.end()));
-    await topology?.stop();
-    const pgc = new pg.Client({ connectionString: pgAdmin });
-    await pgc.connect();
-    const { rows } = await pgc.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${prefix}_%`]);
-    for (const r of rows) await pgc.query(`DROP DATABASE IF EXISTS ${r.datname} WITH (FORCE)`);
-    await pgc.end();
-    // Every process's output, for whoever reads a failure (CI keeps .artifacts).
-    await mkdir(`${root}/.artifacts`, { recursive: true });
-    await writeFile(`${root}/.artifacts/purchase-topology.log`, `${output.join('\n')}\n`);
+    await t?.stop();
   });
 
   test('1. happy path: order, pay on the hosted page, paid; stock leaves for good; cart cleared', async () => {

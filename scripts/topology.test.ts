@@ -3,96 +3,39 @@
  * own database, Redis for carts, Kafka between them, driven only through the edge gateway.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { OrderCancelled, OrderPaid } from '@folio/contracts/events';
-import { withDatabase } from '@folio/platform/db';
 import { createLogger } from '@folio/platform/log';
 import { createEnvelope, headers as h } from '@folio/platform/messaging/envelope';
 import { KafkaTransport } from '@folio/platform/messaging/kafka-transport';
 import { eventually, kafkaBrokers, redisUrl, requireInfra } from '@folio/platform/testing';
-import pg from 'pg';
-import { DistributedTopology } from './lib/distributed.ts';
-import { freePort } from './lib/ports.ts';
-import { databaseOf, services as registry } from './lib/services.ts';
+import { type Edge, type Json, startTestTopology, type TestTopology } from './lib/e2e.ts';
+import { services as registry } from './lib/services.ts';
 
-const run = promisify(execFile);
-const root = fileURLToPath(new URL('..', import.meta.url));
 const brokers = kafkaBrokers();
 const redis = redisUrl();
-const pgAdmin = process.env.FOLIO_TEST_PG_URL as string;
 const available = Boolean(brokers && redis);
-
-// biome-ignore lint/suspicious/noExplicitAny: answers are read loosely; each assertion says what it expects.
-type Json = any;
 
 describe('Folio through the edge, a process per service on PostgreSQL, Redis and Kafka', {
   skip: !available && !requireInfra ? 'needs Kafka and Redis (npm run infra:up)' : false,
 }, () => {
-  const prefix = `t_topo_${randomBytes(3).toString('hex')}`;
-  const output: string[] = [];
-  let topology: DistributedTopology;
-  let edge: string;
+  let t: TestTopology;
+  let edge: Edge;
   let book: Json;
-
-  async function call(method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
-    const res = await fetch(`${edge}${path}`, {
-      method,
-      headers: {
-        ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-        ...opts.headers,
-      },
-      ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, type: res.headers.get('content-type') ?? '', headers: res.headers, body: (text ? JSON.parse(text) : undefined) as Json };
-  }
-
-  async function signUp(label: string) {
-    const email = `${label}-${randomBytes(4).toString('hex')}@example.org`;
-    const password = `correct horse ${randomBytes(6).toString('hex')}`;
-    const reg = await call('POST', '/api/auth/register', { body: { email, password, name: label } });
-    assert.equal(reg.status, 201, JSON.stringify(reg.body));
-    const login = await call('POST', '/api/auth/login', { body: { email, password } });
-    assert.equal(login.status, 200, JSON.stringify(login.body));
-    return { email, password, id: reg.body.id as string, token: login.body.accessToken as string, refreshToken: login.body.refreshToken as string };
-  }
+  const call = (method: string, path: string, opts?: Parameters<Edge['call']>[2]) => edge.call(method, path, opts);
+  const signUp = (label: string) => edge.reader(label);
 
   before(async () => {
-    if (!available) throw new Error('Kafka and Redis are required (FOLIO_REQUIRE_INFRA=1): start them with `npm run infra:up`');
-    topology = await DistributedTopology.start({
-      pgAdminUrl: pgAdmin,
-      kafkaBrokers: brokers!.join(','),
-      redisUrl: redis!,
-      gatewayPort: await freePort(),
-      logLevel: 'warn',
-      databasePrefix: prefix,
-      output: (service, line) => output.push(`${service} | ${line}`),
-    });
-    edge = topology.gatewayUrl;
-    // The operator's seed command, against the catalogue's own database.
-    await run(process.execPath, ['services/catalog/src/seed-cli.ts', '--books', '200'], {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: withDatabase(pgAdmin, databaseOf('catalog', prefix)) },
-    });
+    t = await startTestTopology('topo');
+    edge = t.edge;
+    await t.seedCatalog(200);
     const page = await call('GET', '/api/products?limit=5');
     assert.equal(page.status, 200);
     book = page.body.items[0];
   });
 
-  after(async () => {
-    await topology?.stop();
-    const admin = new pg.Client({ connectionString: pgAdmin });
-    await admin.connect();
-    const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${prefix}_%`]);
-    for (const r of rows) await admin.query(`DROP DATABASE IF EXISTS ${r.datname} WITH (FORCE)`);
-    await admin.end();
-    if (process.exitCode) process.stdout.write(`${output.slice(-60).join('\n')}\n`);
-  });
+  after(() => t?.stop());
 
   test('/health at the edge reports every service up', async () => {
     const health = await call('GET', '/health');
@@ -148,7 +91,7 @@ describe('Folio through the edge, a process per service on PostgreSQL, Redis and
   test('order.cancelled over Kafka keeps the cart; order.paid clears it', async () => {
     const reader = await signUp('buyer');
     assert.equal((await call('POST', '/api/cart/add', { token: reader.token, body: { productId: book.id, quantity: 1 } })).status, 200);
-    const kafka = new KafkaTransport({ brokers: brokers!, clientId: 'topology-test', log: createLogger({ name: 'test', level: 'warn' }) });
+    const kafka = new KafkaTransport({ brokers: kafkaBrokers()!, clientId: 'topology-test', log: createLogger({ name: 'test', level: 'warn' }) });
     const send = async (event: typeof OrderPaid | typeof OrderCancelled, payload: Json) => {
       const envelope = createEnvelope(event, { aggregateId: payload.orderId, payload, correlationId: randomUUID() });
       await kafka.publish([
@@ -161,7 +104,7 @@ describe('Folio through the edge, a process per service on PostgreSQL, Redis and
       ]);
     };
     const consumed = async (type: string) => {
-      const metrics = await (await fetch(`${topology.urls.cart}/metrics`)).text();
+      const metrics = await (await fetch(`${t.topology.urls.cart}/metrics`)).text();
       const line = metrics
         .split('\n')
         .find((l) => l.startsWith('folio_messages_consumed_total') && l.includes(`type="${type}"`) && l.includes('outcome="applied"'));

@@ -3,7 +3,20 @@
  * (and the payment gateway's hosted page) would.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { withDatabase } from '@folio/platform/db';
+import { kafkaBrokers, redisUrl } from '@folio/platform/testing';
+import pg from 'pg';
+import { DistributedTopology } from './distributed.ts';
+import { freePort } from './ports.ts';
+import { databaseOf } from './services.ts';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 // biome-ignore lint/suspicious/noExplicitAny: answers are read loosely; each assertion says what it expects.
 export type Json = any;
@@ -48,7 +61,7 @@ export class Edge {
     assert.equal(reg.status, 201, JSON.stringify(reg.body));
     const login = await this.call('POST', '/api/auth/login', { body: { email, password } });
     assert.equal(login.status, 200, JSON.stringify(login.body));
-    return { id: reg.body.id, email, password, token: login.body.accessToken };
+    return { id: reg.body.id, email, password, token: login.body.accessToken, refreshToken: login.body.refreshToken };
   }
 }
 
@@ -57,6 +70,72 @@ export interface Reader {
   email: string;
   password: string;
   token: string;
+  refreshToken: string;
+}
+
+/** A distributed topology of its own (databases named `t_<label>_<random>_<service>`) for one suite. */
+export interface TestTopology {
+  topology: DistributedTopology;
+  edge: Edge;
+  /** A service's own database. */
+  databaseUrl(service: string): string;
+  /** The operator's seed command, against the catalogue's database. */
+  seedCatalog(books: number): Promise<void>;
+  /** A new reader promoted with the operator's make-admin command, signed in again to carry the role. */
+  admin(): Promise<Reader>;
+  /** Stops every process, drops the databases, and keeps every process's output in .artifacts/. */
+  stop(): Promise<void>;
+}
+
+export async function startTestTopology(label: string, opts: { env?: Record<string, string>; logLevel?: string } = {}): Promise<TestTopology> {
+  const brokers = kafkaBrokers();
+  const redis = redisUrl();
+  if (!brokers || !redis) throw new Error('Kafka and Redis are required (FOLIO_REQUIRE_INFRA=1): start them with `npm run infra:up`');
+  const pgAdmin = process.env.FOLIO_TEST_PG_URL as string;
+  const prefix = `t_${label}_${randomBytes(3).toString('hex')}`;
+  const output: string[] = [];
+  const topology = await DistributedTopology.start({
+    pgAdminUrl: pgAdmin,
+    kafkaBrokers: brokers.join(','),
+    redisUrl: redis,
+    gatewayPort: await freePort(),
+    logLevel: opts.logLevel ?? 'warn',
+    databasePrefix: prefix,
+    output: (service, line) => output.push(`${service} | ${line}`),
+    ...(opts.env ? { env: opts.env } : {}),
+  });
+  const edge = new Edge(topology.gatewayUrl);
+  const databaseUrl = (service: string) => withDatabase(pgAdmin, databaseOf(service, prefix));
+  return {
+    topology,
+    edge,
+    databaseUrl,
+    async seedCatalog(books) {
+      await run(process.execPath, ['services/catalog/src/seed-cli.ts', '--books', String(books)], {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: databaseUrl('catalog') },
+      });
+    },
+    async admin() {
+      const first = await edge.reader('admin');
+      await run(process.execPath, ['services/identity/src/make-admin.ts', first.email], {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: databaseUrl('identity') },
+      });
+      const login = await edge.call('POST', '/api/auth/login', { body: { email: first.email, password: first.password } });
+      return { ...first, token: login.body.accessToken };
+    },
+    async stop() {
+      await topology.stop();
+      const admin = new pg.Client({ connectionString: pgAdmin });
+      await admin.connect();
+      const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${prefix}_%`]);
+      for (const r of rows) await admin.query(`DROP DATABASE IF EXISTS ${r.datname} WITH (FORCE)`);
+      await admin.end();
+      await mkdir(`${root}/.artifacts`, { recursive: true });
+      await writeFile(`${root}/.artifacts/${label}-topology.log`, `${output.join('\n')}\n`);
+    },
+  };
 }
 
 export const berlin = { name: 'Ada Reader', line1: 'Unter den Linden 1', city: 'Berlin', postalCode: '10117', country: 'DE' };
