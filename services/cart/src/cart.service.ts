@@ -5,6 +5,7 @@
  * added (never from the client) and shown next to the catalogue's current price on every answer.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { CatalogBook, CatalogClient } from '@folio/contracts/catalog-client';
 import { add, type Money, money, times } from '@folio/contracts/money';
 import type { Tx } from '@folio/platform/db';
 import type { Logger } from '@folio/platform/log';
@@ -21,7 +22,6 @@ import {
   type StoredCart,
   userOwner,
 } from './cart.store.ts';
-import type { Catalog, CatalogBook } from './catalog.client.ts';
 
 /** Who is asking: a signed-in reader, or a guest with (maybe) the token of their cart. */
 export type Caller = { kind: 'user'; userId: string } | { kind: 'guest'; cartToken: string | undefined };
@@ -71,7 +71,7 @@ export interface CartService {
   orderCancelled(order: { orderId: string; userId: string; reason: string }): void;
 }
 
-export function createCartService(deps: { store: CartStore; catalog: Catalog; log: Logger }): CartService {
+export function createCartService(deps: { store: CartStore; catalog: CatalogClient; log: Logger }): CartService {
   const { store, catalog, log } = deps;
 
   /**

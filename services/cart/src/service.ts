@@ -6,6 +6,8 @@
  * Active carts live in Redis when REDIS_URL is set (distributed mode), else in PostgreSQL (embedded
  * mode); PostgreSQL keeps the history of every cart either way (active → abandoned | converted).
  */
+
+import { createCatalogClient } from '@folio/contracts/catalog-client';
 import { authConfig, verifierFromConfig } from '@folio/platform/auth';
 import { env } from '@folio/platform/config';
 import { defineService, folderOf, StartupError } from '@folio/platform/service';
@@ -13,7 +15,6 @@ import { Redis } from 'ioredis';
 import { registerCartRoutes } from './cart.routes.ts';
 import { createCartService } from './cart.service.ts';
 import type { CartStore } from './cart.store.ts';
-import { createCatalogClient } from './catalog.client.ts';
 import { orderEventHandlers } from './order.events.ts';
 import { createPgCartStore } from './pg-cart.store.ts';
 import { createRedisCartStore } from './redis-cart.store.ts';
@@ -45,7 +46,7 @@ export default defineService({
   config: cartConfig,
   async setup({ app, config, log, pool, metrics, lifecycle }) {
     const ttlSeconds = config.CART_TTL_SECONDS;
-    const catalog = createCatalogClient({ baseUrl: config.CATALOG_URL, log, metrics });
+    const catalog = createCatalogClient({ baseUrl: config.CATALOG_URL, log, metrics, caller: 'cart' });
     lifecycle.onClose('cart catalog client', () => catalog.close());
 
     let store: CartStore;

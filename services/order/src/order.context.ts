@@ -1,9 +1,10 @@
 /** What the order service's parts share: the database, the outbox, the upstream clients, the settings. */
+
+import type { CatalogClient } from '@folio/contracts/catalog-client';
 import type { Pool } from '@folio/platform/db';
 import type { Logger } from '@folio/platform/log';
 import type { Outbox } from '@folio/platform/messaging/outbox';
 import type { CartClient } from './clients/cart.client.ts';
-import type { CatalogClient } from './clients/catalog.client.ts';
 import type { InventoryClient } from './clients/inventory.client.ts';
 import type { PaymentClient } from './clients/payment.client.ts';
 import type { ShippingClient } from './clients/shipping.client.ts';

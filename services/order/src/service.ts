@@ -7,11 +7,12 @@
  * and OrderRefunded through the outbox. Jobs: the saga driver (pending remote steps), the payment window
  * sweeper, and the expiry of old Idempotency-Key records.
  */
+
+import { createCatalogClient } from '@folio/contracts/catalog-client';
 import { authConfig, verifierFromConfig } from '@folio/platform/auth';
 import { env } from '@folio/platform/config';
 import { defineService, folderOf } from '@folio/platform/service';
 import { createCartClient } from './clients/cart.client.ts';
-import { createCatalogClient } from './clients/catalog.client.ts';
 import { createInventoryClient } from './clients/inventory.client.ts';
 import { createPaymentClient } from './clients/payment.client.ts';
 import { createShippingClient } from './clients/shipping.client.ts';
@@ -71,7 +72,7 @@ export default defineService({
   setup({ app, config, log, pool, outbox, metrics, lifecycle }) {
     const clientDeps = (baseUrl: string) => ({ baseUrl, log, metrics });
     const cart = createCartClient(clientDeps(config.CART_URL));
-    const catalog = createCatalogClient(clientDeps(config.CATALOG_URL));
+    const catalog = createCatalogClient({ ...clientDeps(config.CATALOG_URL), caller: 'order service' });
     const shipping = createShippingClient(clientDeps(config.SHIPPING_URL));
     const inventory = createInventoryClient(clientDeps(config.INVENTORY_URL));
     const payment = createPaymentClient(clientDeps(config.PAYMENT_URL));
