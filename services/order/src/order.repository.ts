@@ -125,22 +125,16 @@ const toOrder = (r: OrderRecord): OrderRow => ({
 // ---------------------------------------------------------------------------------------------
 // Orders
 
-export interface NewOrder {
-  id: string;
-  userId: string;
-  currency: string;
-  subtotal: number;
-  tax: number;
-  shipping: number;
-  total: number;
-  shippingAddress: Address;
-  shippingMethod: string;
-  paymentDeadline: Date;
+/** What checkout decided, as stored: the order's own columns, its lines, and the first remote step. */
+export type NewOrder = Pick<
+  OrderRow,
+  'id' | 'userId' | 'currency' | 'subtotal' | 'tax' | 'shipping' | 'total' | 'shippingAddress' | 'shippingMethod' | 'paymentDeadline'
+> & {
   lines: Array<Omit<LineRow, 'orderId' | 'position'>>;
   /** The first remote step and when the driver may take it over. */
   pendingStep: PendingStep;
   stepDueInMs: number;
-}
+};
 
 /** Inserts the order and its lines; false when an order with this id exists already (a retried checkout). */
 export async function insertOrder(tx: Tx, order: NewOrder): Promise<boolean> {

@@ -6,48 +6,23 @@
  * undone; what follows is retried forward (the driver opens the payment), and an order nobody pays is
  * cancelled by the payment window rules, which release the stock.
  */
-import type { Address } from '@folio/contracts/address';
 import { OrderCreated } from '@folio/contracts/events';
 import { money } from '@folio/contracts/money';
 import { withTransaction } from '@folio/platform/db';
-import { addTimeline, insertOrder } from '../order.repository.ts';
+import { addTimeline, insertOrder, type NewOrder } from '../order.repository.ts';
 import { formatPrice } from './read-cart.ts';
 import { createStep, stepResponse } from './step.ts';
 
 /** The request that places the order opens the payment itself; the driver takes over only if it did not. */
 export const OPEN_PAYMENT_HEAD_START_MS = 10_000;
 
-export interface NewOrderInput {
-  orderId: string;
-  userId: string;
-  currency: string;
-  lines: Array<{ bookId: string; title: string; quantity: number; unitPrice: number; lineTotal: number; taxRateBp: number }>;
-  subtotal: number;
-  tax: number;
-  shipping: number;
-  total: number;
-  shippingAddress: Address;
-  shippingMethod: string;
-  paymentDeadline: Date;
-}
+/** The order checkout priced; this step decides the rest (its first remote step). */
+export type NewOrderInput = Omit<NewOrder, 'id' | 'pendingStep' | 'stepDueInMs'> & { orderId: string };
 
 export const createOrderStep = createStep('create-order', async (input: NewOrderInput, ctx) => {
   const created = await withTransaction(ctx.pool, async (tx) => {
-    const inserted = await insertOrder(tx, {
-      id: input.orderId,
-      userId: input.userId,
-      currency: input.currency,
-      subtotal: input.subtotal,
-      tax: input.tax,
-      shipping: input.shipping,
-      total: input.total,
-      shippingAddress: input.shippingAddress,
-      shippingMethod: input.shippingMethod,
-      paymentDeadline: input.paymentDeadline,
-      lines: input.lines,
-      pendingStep: 'open-payment',
-      stepDueInMs: OPEN_PAYMENT_HEAD_START_MS,
-    });
+    const { orderId, ...order } = input;
+    const inserted = await insertOrder(tx, { ...order, id: orderId, pendingStep: 'open-payment', stepDueInMs: OPEN_PAYMENT_HEAD_START_MS });
     if (!inserted) return false; // a retried checkout: the order exists already
     const books = input.lines.reduce((n, l) => n + l.quantity, 0);
     await addTimeline(
