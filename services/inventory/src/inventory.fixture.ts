@@ -4,55 +4,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from '@folio/platform/db';
-import { EmbeddedTransport } from '@folio/platform/messaging/embedded-transport';
+import type { EmbeddedTransport } from '@folio/platform/messaging/embedded-transport';
 import { createEnvelope, type Envelope, type EventDefinition, headers, type PayloadOf, topicOf } from '@folio/platform/messaging/envelope';
-import { type RunningService, startService } from '@folio/platform/service';
-import { createTestDatabase, type TestDatabase } from '@folio/platform/testing';
-import { startTestIdentity, type TestIdentity } from '@folio/platform/testing-identity';
+import { type ServiceFixture, startServiceFixture, testServiceEnv } from '@folio/platform/testing-service';
 import inventory from './service.ts';
 
-export interface InventoryFixture {
-  url: string;
-  db: TestDatabase;
-  pool: Pool;
-  identity: TestIdentity;
-  transport: EmbeddedTransport;
-  service: RunningService;
-  adminToken: string;
-  customerToken: string;
-  close(): Promise<void>;
-}
+export type InventoryFixture = ServiceFixture;
 
-export const testEnv = (db: TestDatabase, identity: TestIdentity, env: Record<string, string> = {}): Record<string, string> => ({
-  DATABASE_URL: db.url,
-  PORT: '0',
-  LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
-  IDENTITY_URL: identity.url,
-  ...env,
-});
+/** The variables the inventory gets in tests (a second instance on the same database uses them too). */
+export const testEnv = testServiceEnv;
 
-export async function startInventory(label: string, env: Record<string, string> = {}): Promise<InventoryFixture> {
-  const db = await createTestDatabase(label);
-  const identity = await startTestIdentity();
-  const transport = new EmbeddedTransport();
-  const service = await startService(inventory, { env: testEnv(db, identity, env), transport });
-  return {
-    url: service.url,
-    db,
-    pool: db.pool,
-    identity,
-    transport,
-    service,
-    adminToken: await identity.token('admin-1', { roles: ['admin'] }),
-    customerToken: await identity.token('reader-1', { roles: ['customer'] }),
-    async close() {
-      await service.close();
-      await transport.close();
-      await identity.close();
-      await db.drop();
-    },
-  };
-}
+export const startInventory = (label: string, env: Record<string, string> = {}): Promise<InventoryFixture> => startServiceFixture(inventory, label, env);
 
 export interface Answer<T = unknown> {
   status: number;

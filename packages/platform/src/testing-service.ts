@@ -1,0 +1,58 @@
+/**
+ * A service's own test fixture: the real service over real HTTP, on a fresh database, with a real
+ * token issuer and the embedded transport (so tests can deliver and observe events). Test code only.
+ */
+import type { VarSpec } from './config.ts';
+import type { Pool } from './db.ts';
+import { EmbeddedTransport } from './messaging/embedded-transport.ts';
+import { type RunningService, type ServiceModule, startService } from './service.ts';
+import { createTestDatabase, type TestDatabase } from './testing.ts';
+import { startTestIdentity, type TestIdentity } from './testing-identity.ts';
+
+export interface ServiceFixture {
+  url: string;
+  db: TestDatabase;
+  pool: Pool;
+  identity: TestIdentity;
+  transport: EmbeddedTransport;
+  service: RunningService;
+  adminToken: string;
+  customerToken: string;
+  close(): Promise<void>;
+}
+
+/** The variables a service gets in tests; `env` adds or overrides. */
+export const testServiceEnv = (db: TestDatabase, identity: TestIdentity, env: Record<string, string> = {}): Record<string, string> => ({
+  DATABASE_URL: db.url,
+  PORT: '0',
+  LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+  IDENTITY_URL: identity.url,
+  ...env,
+});
+
+export async function startServiceFixture<S extends Record<string, VarSpec<unknown>>>(
+  module: ServiceModule<S>,
+  label: string,
+  env: Record<string, string> = {},
+): Promise<ServiceFixture> {
+  const db = await createTestDatabase(label);
+  const identity = await startTestIdentity();
+  const transport = new EmbeddedTransport();
+  const service = await startService(module, { env: testServiceEnv(db, identity, env), transport });
+  return {
+    url: service.url,
+    db,
+    pool: db.pool,
+    identity,
+    transport,
+    service,
+    adminToken: await identity.token('admin-1', { roles: ['admin'] }),
+    customerToken: await identity.token('reader-1', { roles: ['customer'] }),
+    async close() {
+      await service.close();
+      await transport.close();
+      await identity.close();
+      await db.drop();
+    },
+  };
+}
