@@ -16,7 +16,7 @@ export const upstreams: Upstream[] = [
   { service: 'catalog', urlVariable: 'CATALOG_URL', prefixes: ['/api/products', '/api/categories'] },
   { service: 'cart', urlVariable: 'CART_URL', prefixes: ['/api/cart'] },
   { service: 'inventory', urlVariable: 'INVENTORY_URL', prefixes: ['/api/inventory'] },
-  { service: 'order', urlVariable: 'ORDER_URL', prefixes: ['/api/orders'] },
+  { service: 'order', urlVariable: 'ORDER_URL', prefixes: ['/api/orders', '/api/admin/orders'] },
   { service: 'payment', urlVariable: 'PAYMENT_URL', prefixes: ['/api/payments'] },
   { service: 'shipping', urlVariable: 'SHIPPING_URL', prefixes: ['/api/shipping'] },
   { service: 'notification', urlVariable: 'NOTIFICATION_URL', prefixes: ['/api/notifications'] },

@@ -348,10 +348,15 @@ describe('refunds', () => {
     const reader = await stack.reader();
     await stack.addToCart(reader, book);
     const o = (await stack.placeOrder(reader)).body;
+    assert.deepEqual(o.actions, { canRetryPayment: true, canRefund: false, refundableUntil: null });
     assertProblem(await stack.order('POST', `/api/orders/${o.id}/refund`, { token: reader.token }), 409, /not paid/);
     await pay(o.payment.paymentUrl);
-    await stack.orderReaches(reader, o.id, 'paid');
+    const paid = await stack.orderReaches(reader, o.id, 'paid');
     assert.equal((await stack.stock(book.id)).onHand, 1);
+    // The storefront shows the refund button from these, decided by the rules the refund itself applies.
+    assert.equal(paid.actions.canRetryPayment, false);
+    assert.equal(paid.actions.canRefund, true);
+    assert.equal(Date.parse(paid.actions.refundableUntil), Date.parse(paid.paidAt) + 14 * 86_400_000);
 
     const asked = await stack.order('POST', `/api/orders/${o.id}/refund`, { token: reader.token });
     assert.equal(asked.status, 202, JSON.stringify(asked.body));
@@ -372,7 +377,9 @@ describe('refunds', () => {
     await stack.orderReaches(reader, o.id, 'paid');
     await stack.orderDb.query(`UPDATE orders SET paid_at = now() - interval '15 days' WHERE id = $1`, [o.id]);
     assertProblem(await stack.order('POST', `/api/orders/${o.id}/refund`, { token: reader.token }), 409, /within 14 days/);
-    assert.equal((await stack.orderOf(reader, o.id)).status, 'paid');
+    const late = await stack.orderOf(reader, o.id);
+    assert.equal(late.status, 'paid');
+    assert.equal(late.actions.canRefund, false);
   });
 });
 
@@ -423,6 +430,37 @@ describe('listing', () => {
     );
     assert.equal(second.body.nextCursor, null);
     assert.ok(second.body.items[0].timeline.length >= 1 && second.body.items[0].payments.length === 1, 'full orders in the list');
+  });
+});
+
+describe('the admin listing', () => {
+  test("admins see every reader's orders, filtered by status and paged; readers are refused", async () => {
+    const ann = await stack.reader();
+    const bob = await stack.reader();
+    const book = await stack.book({ copies: 5 });
+    await stack.addToCart(ann, book);
+    const annOrder = (await stack.placeOrder(ann)).body;
+    await stack.addToCart(bob, book);
+    const bobOrder = (await stack.placeOrder(bob)).body;
+    await pay(bobOrder.payment.paymentUrl);
+    await stack.orderReaches(bob, bobOrder.id, 'paid');
+
+    const all = await stack.order('GET', '/api/admin/orders?limit=2', { token: stack.adminToken });
+    assert.equal(all.status, 200, JSON.stringify(all.body));
+    assert.deepEqual(
+      all.body.items.map((o: Json) => [o.id, o.userId]),
+      [
+        [bobOrder.id, bob.userId],
+        [annOrder.id, ann.userId],
+      ],
+    );
+    assert.ok(all.body.nextCursor);
+    const paid = await stack.order('GET', '/api/admin/orders?status=paid&limit=50', { token: stack.adminToken });
+    assert.ok(paid.body.items.some((o: Json) => o.id === bobOrder.id));
+    assert.ok(paid.body.items.every((o: Json) => o.status === 'paid'));
+    assertProblem(await stack.order('GET', '/api/admin/orders', { token: ann.token }), 403);
+    assertProblem(await stack.order('GET', '/api/admin/orders'), 401);
+    assertProblem(await stack.order('GET', '/api/admin/orders?status=lost', { token: stack.adminToken }), 400, undefined, 'querystring/status');
   });
 });
 

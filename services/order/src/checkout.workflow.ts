@@ -21,6 +21,8 @@ import { taxOfLines, taxRateOf } from './tax.ts';
 
 export interface CheckoutInput {
   userId: string;
+  /** Where the reader is told about the order: the e-mail in their access token, if it has one. */
+  email: string | null;
   /** The reader's Authorization header, to read their cart on their behalf. */
   authorization: string;
   shippingAddress: Address;
@@ -62,6 +64,7 @@ export async function runCheckout(ctx: OrderContext, orderId: string, input: Che
     await saga.run(createOrderStep, {
       orderId,
       userId: input.userId,
+      email: input.email,
       currency: priced.currency,
       lines: priced.lines.map((l) => ({ ...l, taxRateBp: rate.booksBp })),
       subtotal: priced.subtotal,

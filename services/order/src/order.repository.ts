@@ -11,6 +11,7 @@ export type PendingStep = (typeof PENDING_STEPS)[number];
 export interface OrderRow {
   id: string;
   userId: string;
+  email: string | null;
   status: OrderStatus;
   currency: string;
   subtotal: number;
@@ -65,7 +66,7 @@ export interface TimelineRow {
   detail: string | null;
 }
 
-const ORDER_COLUMNS = `id, user_id, status, currency, subtotal, tax, shipping, total, shipping_address, shipping_method, payment_deadline,
+const ORDER_COLUMNS = `id, user_id, email, status, currency, subtotal, tax, shipping, total, shipping_address, shipping_method, payment_deadline,
   payment_attempt, paid_payment_id, paid_at, cancel_reason, refund_reason, created_at, updated_at,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_key,
   pending_step, step_attempts, next_step_at, last_step_error`;
@@ -73,6 +74,7 @@ const ORDER_COLUMNS = `id, user_id, status, currency, subtotal, tax, shipping, t
 interface OrderRecord {
   id: string;
   user_id: string;
+  email: string | null;
   status: OrderStatus;
   currency: string;
   subtotal: number;
@@ -99,6 +101,7 @@ interface OrderRecord {
 const toOrder = (r: OrderRecord): OrderRow => ({
   id: r.id,
   userId: r.user_id,
+  email: r.email,
   status: r.status,
   currency: r.currency,
   subtotal: r.subtotal,
@@ -128,7 +131,7 @@ const toOrder = (r: OrderRecord): OrderRow => ({
 /** What checkout decided, as stored: the order's own columns, its lines, and the first remote step. */
 export type NewOrder = Pick<
   OrderRow,
-  'id' | 'userId' | 'currency' | 'subtotal' | 'tax' | 'shipping' | 'total' | 'shippingAddress' | 'shippingMethod' | 'paymentDeadline'
+  'id' | 'userId' | 'email' | 'currency' | 'subtotal' | 'tax' | 'shipping' | 'total' | 'shippingAddress' | 'shippingMethod' | 'paymentDeadline'
 > & {
   lines: Array<Omit<LineRow, 'orderId' | 'position'>>;
   /** The first remote step and when the driver may take it over. */
@@ -140,8 +143,8 @@ export type NewOrder = Pick<
 export async function insertOrder(tx: Tx, order: NewOrder): Promise<boolean> {
   const { rowCount } = await tx.query(
     `INSERT INTO orders (id, user_id, status, currency, subtotal, tax, shipping, total, shipping_address, shipping_method, payment_deadline,
-       pending_step, next_step_at)
-     VALUES ($1, $2, 'created', $3, $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12::float8 / 1000))
+       pending_step, next_step_at, email)
+     VALUES ($1, $2, 'created', $3, $4, $5, $6, $7, $8, $9, $10, $11, now() + make_interval(secs => $12::float8 / 1000), $13)
      ON CONFLICT (id) DO NOTHING`,
     [
       order.id,
@@ -156,6 +159,7 @@ export async function insertOrder(tx: Tx, order: NewOrder): Promise<boolean> {
       order.paymentDeadline,
       order.pendingStep,
       order.stepDueInMs,
+      order.email,
     ],
   );
   if (rowCount === 0) return false;
@@ -201,6 +205,22 @@ export async function listOrders(db: Queryable, userId: string, limit: number, a
         [userId, limit, after.createdKey, after.id],
       )
     : await db.query<OrderRecord>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, [userId, limit]);
+  return rows.map(toOrder);
+}
+
+/** Every reader's orders (the admin view), newest first, optionally of one status, after the keyset position. */
+export async function listAllOrders(
+  db: Queryable,
+  filter: { status?: OrderStatus | undefined },
+  limit: number,
+  after?: { createdKey: string; id: string },
+): Promise<OrderRow[]> {
+  const { rows } = await db.query<OrderRecord>(
+    `SELECT ${ORDER_COLUMNS} FROM orders
+     WHERE ($2::text IS NULL OR status = $2) AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+     ORDER BY created_at DESC, id DESC LIMIT $1`,
+    [limit, filter.status ?? null, after?.createdKey ?? null, after?.id ?? null],
+  );
   return rows.map(toOrder);
 }
 

@@ -3,11 +3,12 @@
  * service call, the answer. The access token is checked in onRequest, before the body is read or
  * validated, so a missing or bad token is a 401 whatever else is wrong with the request.
  */
-import { authenticate, principalOf, type TokenVerifier } from '@folio/platform/auth';
+import { authenticate, principalOf, requireRole, type TokenVerifier } from '@folio/platform/auth';
 import type { App } from '@folio/platform/http';
 import { problemResponses, problems } from '@folio/platform/problem';
 import type { FastifyRequest } from 'fastify';
 import {
+  AdminOrdersQuery,
   IDEMPOTENCY_HEADER,
   ListOrdersQuery,
   OrderIdParams,
@@ -79,6 +80,25 @@ export function registerOrderRoutes(app: App, deps: { orders: OrderService; veri
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       return orders.list(principalOf(request), request.query);
+    },
+  );
+
+  app.get(
+    '/api/admin/orders',
+    {
+      onRequest: [reader, requireRole('admin')],
+      schema: {
+        tags: ['admin'],
+        summary: "Every reader's orders, newest first (admins)",
+        description: 'For the shop staff: optionally of one status; paged by an opaque cursor like GET /api/orders.',
+        security: BEARER,
+        querystring: AdminOrdersQuery,
+        response: { 200: OrderPage, ...problemResponses(400, 401, 403) },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return orders.listAll(principalOf(request), request.query);
     },
   );
 

@@ -58,6 +58,15 @@ export const ListOrdersQuery = Type.Object(
 );
 export type ListOrdersQuery = Static<typeof ListOrdersQuery>;
 
+export const AdminOrdersQuery = Type.Object(
+  {
+    ...ListOrdersQuery.properties,
+    status: Type.Optional(Type.Enum(ORDER_STATUSES, { description: 'Only orders in this status' })),
+  },
+  { additionalProperties: false },
+);
+export type AdminOrdersQuery = Static<typeof AdminOrdersQuery>;
+
 export const OrderLineView = Type.Object(
   {
     bookId: Uuid,
@@ -106,9 +115,20 @@ export const TimelineEntry = Type.Object(
 );
 export type TimelineEntry = Static<typeof TimelineEntry>;
 
+/** What the reader may do with the order now, decided by the same rules the actions themselves apply. */
+export const OrderActions = Type.Object(
+  {
+    canRetryPayment: Type.Boolean({ description: 'POST /api/orders/{id}/payments would open a new attempt: unpaid and the window still open' }),
+    canRefund: Type.Boolean({ description: 'POST /api/orders/{id}/refund would be accepted: paid, within the refund window, not busy' }),
+    refundableUntil: Type.Union([Timestamp, Type.Null()], { description: 'End of the refund window of a paid order' }),
+  },
+  { additionalProperties: false },
+);
+
 export const OrderView = Type.Object(
   {
     id: Uuid,
+    userId: Type.String({ maxLength: 100, description: 'The reader who placed it' }),
     status: Type.Enum(ORDER_STATUSES),
     lines: Type.Array(OrderLineView),
     subtotal: money('Sum of the line totals'),
@@ -126,6 +146,7 @@ export const OrderView = Type.Object(
     cancelReason: Type.Union([Type.String({ maxLength: 200 }), Type.Null()]),
     paidAt: Type.Union([Timestamp, Type.Null()]),
     timeline: Type.Array(TimelineEntry),
+    actions: OrderActions,
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },

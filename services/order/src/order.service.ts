@@ -17,6 +17,7 @@ import {
   findOrder,
   type LineRow,
   linesOf,
+  listAllOrders,
   listOrders,
   lockOrder,
   type OrderRow,
@@ -30,7 +31,7 @@ import {
   type TimelineRow,
   timelinesOf,
 } from './order.repository.ts';
-import { DEFAULT_PAGE, type OrderPage, type OrderView, type PaymentSummary, type PlaceOrderBody } from './order.schemas.ts';
+import { type AdminOrdersQuery, DEFAULT_PAGE, type OrderPage, type OrderView, type PaymentSummary, type PlaceOrderBody } from './order.schemas.ts';
 import { CANCEL_REASONS } from './order.state.ts';
 import { backoffMs } from './saga.driver.ts';
 import { OPEN_PAYMENT_HEAD_START_MS } from './steps/create-order.ts';
@@ -67,6 +68,8 @@ export interface OrderService {
   place(principal: Principal, body: PlaceOrderBody, opts: { authorization: string; idempotencyKey?: string | undefined }): Promise<PlaceResult>;
   get(principal: Principal, id: string): Promise<OrderView>;
   list(principal: Principal, query: { limit?: number | undefined; cursor?: string | undefined }): Promise<OrderPage>;
+  /** Every reader's orders, for the shop's staff. */
+  listAll(principal: Principal, query: AdminOrdersQuery): Promise<OrderPage>;
   retryPayment(principal: Principal, id: string): Promise<PaymentSummary>;
   refund(principal: Principal, id: string): Promise<OrderView>;
 }
@@ -76,7 +79,7 @@ const notFound = (id: string) => problems.notFound(`You have no order ${id}.`);
 // ---------------------------------------------------------------------------------------------
 // Views
 
-function toView(order: OrderRow, lines: LineRow[], payments: PaymentRow[], timeline: TimelineRow[]): OrderView {
+function toView(order: OrderRow, lines: LineRow[], payments: PaymentRow[], timeline: TimelineRow[], refundWindowDays: number): OrderView {
   const m = (amount: number) => money(amount, order.currency);
   const attempts = payments.map((p) => ({
     id: p.paymentId,
@@ -88,8 +91,10 @@ function toView(order: OrderRow, lines: LineRow[], payments: PaymentRow[], timel
   }));
   // The latest attempt: the highest number (one the payment service reported without a number comes last).
   const latest = [...payments].sort((a, b) => (a.attempt ?? 0) - (b.attempt ?? 0) || a.createdAt.getTime() - b.createdAt.getTime()).at(-1);
+  const paidAt = order.status === 'paid' ? (order.paidAt ?? order.updatedAt) : null;
   return {
     id: order.id,
+    userId: order.userId,
     status: order.status,
     lines: lines.map((l) => ({ bookId: l.bookId, title: l.title, quantity: l.quantity, unitPrice: m(l.unitPrice), lineTotal: m(l.lineTotal) })),
     subtotal: m(order.subtotal),
@@ -105,6 +110,11 @@ function toView(order: OrderRow, lines: LineRow[], payments: PaymentRow[], timel
     cancelReason: order.cancelReason,
     paidAt: order.paidAt?.toISOString() ?? null,
     timeline: timeline.map((t) => ({ at: t.at.toISOString(), status: t.status, event: t.event, detail: t.detail })),
+    actions: {
+      canRetryPayment: paymentRefusal(order) === undefined,
+      canRefund: refundRefusal(order, refundWindowDays) === undefined && order.pendingStep !== 'request-refund',
+      refundableUntil: paidAt ? new Date(paidAt.getTime() + refundWindowDays * 86_400_000).toISOString() : null,
+    },
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),
   };
@@ -115,7 +125,7 @@ async function viewsOf(ctx: OrderContext, orders: OrderRow[]): Promise<OrderView
   const ids = orders.map((o) => o.id);
   const [lines, payments, timeline] = await Promise.all([linesOf(ctx.pool, ids), paymentsOf(ctx.pool, ids), timelinesOf(ctx.pool, ids)]);
   const of = <T extends { orderId: string }>(rows: T[], id: string) => rows.filter((r) => r.orderId === id);
-  return orders.map((o) => toView(o, of(lines, o.id), of(payments, o.id), of(timeline, o.id)));
+  return orders.map((o) => toView(o, of(lines, o.id), of(payments, o.id), of(timeline, o.id), ctx.settings.refundWindowDays));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -235,7 +245,13 @@ export function createOrderService(ctx: OrderContext): OrderService {
   }
 
   async function checkout(orderId: string, principal: Principal, body: PlaceOrderBody, authorization: string): Promise<OrderView> {
-    await runCheckout(ctx, orderId, { userId: principal.userId, authorization, shippingAddress: body.shippingAddress, shippingMethod: body.shippingMethod });
+    await runCheckout(ctx, orderId, {
+      userId: principal.userId,
+      email: principal.email ?? null,
+      authorization,
+      shippingAddress: body.shippingAddress,
+      shippingMethod: body.shippingMethod,
+    });
     const order = await findOrder(pool, orderId);
     if (order?.pendingStep === 'open-payment') await openPaymentNow(orderId);
     return viewOf(orderId);
@@ -308,6 +324,15 @@ export function createOrderService(ctx: OrderContext): OrderService {
       const limit = query.limit ?? DEFAULT_PAGE;
       const after = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
       const rows = await listOrders(pool, principal.userId, limit + 1, after);
+      const page = rows.slice(0, limit);
+      return { items: await viewsOf(ctx, page), nextCursor: rows.length > limit ? encodeCursor(page.at(-1)!) : null };
+    },
+
+    async listAll(principal, query) {
+      if (!principal.roles.includes('admin')) throw problems.forbidden();
+      const limit = query.limit ?? DEFAULT_PAGE;
+      const after = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
+      const rows = await listAllOrders(pool, { status: query.status }, limit + 1, after);
       const page = rows.slice(0, limit);
       return { items: await viewsOf(ctx, page), nextCursor: rows.length > limit ? encodeCursor(page.at(-1)!) : null };
     },

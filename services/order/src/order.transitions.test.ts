@@ -33,6 +33,7 @@ async function newOrder(): Promise<string> {
     insertOrder(tx, {
       id,
       userId: 'reader-1',
+      email: 'reader-1@example.org',
       currency: 'EUR',
       subtotal: 1000,
       tax: 70,
@@ -78,6 +79,16 @@ describe('applying transitions', () => {
     assert.equal(paid?.topic, 'order.paid');
     assert.deepEqual(paid?.payload.total, { amount: 1560, currency: 'EUR' });
     assert.equal(paid?.payload.lines[0].quantity, 2);
+    // What notifications need without calling back: whom to tell, and what was bought.
+    assert.equal(paid?.payload.email, 'reader-1@example.org');
+    assert.deepEqual(paid?.payload.summary.lines[0], {
+      bookId: paid?.payload.lines[0].bookId,
+      title: 'T',
+      quantity: 2,
+      unitPrice: { amount: 500, currency: 'EUR' },
+      lineTotal: { amount: 1000, currency: 'EUR' },
+    });
+    assert.deepEqual(paid?.payload.summary.shipping, { amount: 490, currency: 'EUR' });
 
     assert.equal(await apply(id, { type: 'refund', paymentId, restock: true }), 'refunded');
     const refunded = (await outboxOf(id))[1];

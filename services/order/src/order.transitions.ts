@@ -11,6 +11,7 @@ import type { Logger } from '@folio/platform/log';
 import type { Outbox } from '@folio/platform/messaging/outbox';
 import { addTimeline, linesOf, type OrderRow, updateStatus } from './order.repository.ts';
 import { type OrderEvent, type OrderStatus, timelineOf, transition } from './order.state.ts';
+import { recipientOf } from './order.summary.ts';
 
 export interface TransitionDeps {
   outbox: Outbox;
@@ -33,9 +34,10 @@ export async function applyTransition(tx: Tx, deps: TransitionDeps, order: Order
   const entry = timelineOf(event);
   await addTimeline(tx, order.id, result.to, entry.event, entry.detail);
 
-  const lines = (await linesOf(tx, [order.id])).map((l) => ({ bookId: l.bookId, quantity: l.quantity, unitPrice: money(l.unitPrice, order.currency) }));
+  const stored = await linesOf(tx, [order.id]);
+  const lines = stored.map((l) => ({ bookId: l.bookId, quantity: l.quantity, unitPrice: money(l.unitPrice, order.currency) }));
   const total = money(order.total, order.currency);
-  const base = { orderId: order.id, userId: order.userId };
+  const base = { orderId: order.id, userId: order.userId, ...recipientOf({ ...order, lines: stored }) };
   switch (event.type) {
     case 'pay': {
       // OrderPaid and OrderCancelled accept more than they require: the total and the lines, for their consumers' convenience.

@@ -10,6 +10,7 @@ import { OrderCreated } from '@folio/contracts/events';
 import { money } from '@folio/contracts/money';
 import { withTransaction } from '@folio/platform/db';
 import { addTimeline, insertOrder, type NewOrder } from '../order.repository.ts';
+import { recipientOf } from '../order.summary.ts';
 import { formatPrice } from './read-cart.ts';
 import { createStep, stepResponse } from './step.ts';
 
@@ -40,6 +41,7 @@ export const createOrderStep = createStep('create-order', async (input: NewOrder
         total: money(input.total, input.currency),
         lines: input.lines.map((l) => ({ bookId: l.bookId, quantity: l.quantity, unitPrice: money(l.unitPrice, input.currency) })),
         paymentDeadline: input.paymentDeadline.toISOString(),
+        ...recipientOf(input),
       },
     });
     return true;
