@@ -29,6 +29,7 @@ export const services: ServiceEntry[] = [
   entry('cart'),
   entry('payment'),
   entry('order'),
+  entry('notification'),
 ];
 
 /** Each service's database: database-per-service, on one server locally. */

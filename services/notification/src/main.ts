@@ -1,0 +1,4 @@
+import { runService } from '@folio/platform/service';
+import module from './service.ts';
+
+await runService(module);
