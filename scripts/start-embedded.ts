@@ -19,6 +19,7 @@ await runMain(async () => {
     [
       '',
       `  Folio is running at ${gateway}`,
+      `    shop:     ${gateway}/`,
       `    health:   ${gateway}/health`,
       `    services: ${Object.keys(topology.services).join(', ') || '(none yet)'}`,
       `    data:     ${process.env.FOLIO_DATA_DIR ?? '.data'} (embedded PostgreSQL on ${new URL(topology.postgresUrl).port})`,

@@ -12,6 +12,7 @@ import { databaseOf, services as registry, type ServiceEntry, urlVariableOf } fr
 export interface DistributedOptions {
   pgAdminUrl: string;
   kafkaBrokers: string;
+  /** Redis for the cart's active carts and the gateway's shared rate-limit counts. */
   redisUrl?: string;
   gatewayPort: number;
   logLevel: string;
@@ -19,6 +20,8 @@ export interface DistributedOptions {
   databasePrefix?: string;
   services?: ServiceEntry[];
   env?: Record<string, string>;
+  /** Extra variables for the gateway only, e.g. `{ RATE_LIMIT_MAX: '0' }` for load that comes from one address. */
+  gatewayEnv?: Record<string, string>;
   /** Each output line of each process; default: printed with the service's name in front. */
   output?: (service: string, line: string) => void;
   readyTimeoutMs?: number;
@@ -98,7 +101,7 @@ export class DistributedTopology {
       main: gatewayMain,
       url: edge,
       readyPath: '/ready',
-      env: { ...common, PORT: String(opts.gatewayPort) },
+      env: { ...common, PORT: String(opts.gatewayPort), ...opts.gatewayEnv },
       tail: [],
     });
     const topology = new DistributedTopology(opts, procs);

@@ -87,7 +87,10 @@ export interface TestTopology {
   stop(): Promise<void>;
 }
 
-export async function startTestTopology(label: string, opts: { env?: Record<string, string>; logLevel?: string } = {}): Promise<TestTopology> {
+export async function startTestTopology(
+  label: string,
+  opts: { env?: Record<string, string>; gatewayEnv?: Record<string, string>; logLevel?: string } = {},
+): Promise<TestTopology> {
   const brokers = kafkaBrokers();
   const redis = redisUrl();
   if (!brokers || !redis) throw new Error('Kafka and Redis are required (FOLIO_REQUIRE_INFRA=1): start them with `npm run infra:up`');
@@ -103,6 +106,10 @@ export async function startTestTopology(label: string, opts: { env?: Record<stri
     databasePrefix: prefix,
     output: (service, line) => output.push(`${service} | ${line}`),
     ...(opts.env ? { env: opts.env } : {}),
+    // Rate limiting off by default: every request of a suite comes from 127.0.0.1, and suites fire
+    // hundreds of concurrent checkouts (and registrations) from it, which a per-client limit would
+    // answer with 429s. A suite testing the limits passes gatewayEnv: { RATE_LIMIT_MAX: '…' }.
+    gatewayEnv: { RATE_LIMIT_MAX: '0', ...opts.gatewayEnv },
   });
   const edge = new Edge(topology.gatewayUrl);
   const databaseUrl = (service: string) => withDatabase(pgAdmin, databaseOf(service, prefix));

@@ -23,6 +23,8 @@ export interface EmbeddedOptions {
   services?: ServiceEntry[];
   /** Extra variables for every service (e.g. a short payment window in tests). */
   env?: Record<string, string>;
+  /** Extra variables for the gateway only, e.g. `{ RATE_LIMIT_MAX: '0' }` for load that comes from one address. */
+  gatewayEnv?: Record<string, string>;
 }
 
 export interface EmbeddedTopology {
@@ -69,7 +71,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedTopo
       started[entry.name] = running.url;
     }
     bus.open();
-    const gateway = await startGateway({ env: { ...common, PORT: String(opts.gatewayPort) }, lifecycle });
+    // Like the cart, the gateway uses Redis only when REDIS_URL is in the environment; else it counts rate limits in memory.
+    const gateway = await startGateway({ env: { ...common, PORT: String(opts.gatewayPort), ...opts.gatewayEnv }, lifecycle });
     return { gatewayUrl: gateway.url, postgresUrl: postgres.url, services: started, lifecycle };
   } catch (err) {
     await lifecycle.close('start-up failed');
