@@ -131,7 +131,12 @@ describe('the purchase, a process per service on PostgreSQL, Redis and Kafka', {
     inventoryDb = db('inventory');
 
     // Every purchase event on Kafka, as any consumer would see it.
-    kafka = new KafkaTransport({ brokers: brokers!, clientId: 'purchase-test', log: createLogger({ name: 'test', level: 'warn' }) });
+    kafka = new KafkaTransport({
+      brokers: brokers!,
+      clientId: 'purchase-test',
+      log: createLogger({ name: 'test', level: 'warn' }),
+      namespace: t.kafkaNamespace,
+    });
     const known = new Map<string, EventDefinition>(purchaseEvents.map((e) => [e.type, e]));
     await kafka.ensureTopics(purchaseEvents.map((e) => e.type));
     watcher = await kafka.subscribe({

@@ -91,7 +91,12 @@ describe('Folio through the edge, a process per service on PostgreSQL, Redis and
   test('order.cancelled over Kafka keeps the cart; order.paid clears it', async () => {
     const reader = await signUp('buyer');
     assert.equal((await call('POST', '/api/cart/add', { token: reader.token, body: { productId: book.id, quantity: 1 } })).status, 200);
-    const kafka = new KafkaTransport({ brokers: kafkaBrokers()!, clientId: 'topology-test', log: createLogger({ name: 'test', level: 'warn' }) });
+    const kafka = new KafkaTransport({
+      brokers: kafkaBrokers()!,
+      clientId: 'topology-test',
+      log: createLogger({ name: 'test', level: 'warn' }),
+      namespace: t.kafkaNamespace,
+    });
     const send = async (event: typeof OrderPaid | typeof OrderCancelled, payload: Json) => {
       const envelope = createEnvelope(event, { aggregateId: payload.orderId, payload, correlationId: randomUUID() });
       await kafka.publish([

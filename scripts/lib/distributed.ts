@@ -68,7 +68,11 @@ export class DistributedTopology {
       ...(process.env as Record<string, string>),
       ...urls,
       ...(withSimulator ? { PAYMENT_GATEWAY_URL: simulatorUrl, PUBLIC_URL: edge } : {}),
+      // The storefront is served by the edge: payment redirects and notification links point there.
+      STOREFRONT_URL: edge,
       KAFKA_BROKERS: opts.kafkaBrokers,
+      // Topologies sharing the broker (a test suite beside the benchmark) keep to their own topics and groups.
+      ...(opts.databasePrefix ? { KAFKA_NAMESPACE: opts.databasePrefix } : {}),
       ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}),
       LOG_LEVEL: opts.logLevel,
       ...opts.env,

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { withDatabase } from '@folio/platform/db';
 import { kafkaBrokers, redisUrl } from '@folio/platform/testing';
+import { Admin } from '@platformatic/kafka';
 import pg from 'pg';
 import { DistributedTopology } from './distributed.ts';
 import { freePort } from './ports.ts';
@@ -79,6 +80,8 @@ export interface TestTopology {
   edge: Edge;
   /** A service's own database. */
   databaseUrl(service: string): string;
+  /** The Kafka namespace of this topology's topics and groups (KAFKA_NAMESPACE): a watcher must use it too. */
+  kafkaNamespace: string;
   /** The operator's seed command, against the catalogue's database. */
   seedCatalog(books: number): Promise<void>;
   /** A new reader promoted with the operator's make-admin command, signed in again to carry the role. */
@@ -117,6 +120,7 @@ export async function startTestTopology(
     topology,
     edge,
     databaseUrl,
+    kafkaNamespace: prefix,
     async seedCatalog(books) {
       await run(process.execPath, ['services/catalog/src/seed-cli.ts', '--books', String(books)], {
         cwd: root,
@@ -139,6 +143,14 @@ export async function startTestTopology(
       const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${prefix}_%`]);
       for (const r of rows) await admin.query(`DROP DATABASE IF EXISTS ${r.datname} WITH (FORCE)`);
       await admin.end();
+      // Its topics too, so runs do not pile up partitions on the shared broker.
+      const kafka = new Admin({ clientId: 'folio-test-cleanup', bootstrapBrokers: brokers });
+      try {
+        const topics = (await kafka.listTopics()).filter((topic) => topic.startsWith(`${prefix}.`));
+        if (topics.length > 0) await kafka.deleteTopics({ topics });
+      } finally {
+        await kafka.close();
+      }
       await mkdir(`${root}/.artifacts`, { recursive: true });
       await writeFile(`${root}/.artifacts/${label}-topology.log`, `${output.join('\n')}\n`);
     },

@@ -57,7 +57,8 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedTopo
       lifecycle.onClose('payment gateway simulator', () => simulator.close());
       gatewayEnv = { PAYMENT_GATEWAY_URL: simulator.url, PUBLIC_URL: edge };
     }
-    const common = { ...process.env, ...urls, ...gatewayEnv, LOG_LEVEL: opts.logLevel, ...opts.env } as Record<string, string>;
+    // The storefront is served by the edge: payment redirects and notification links point there.
+    const common = { ...process.env, ...urls, ...gatewayEnv, STOREFRONT_URL: edge, LOG_LEVEL: opts.logLevel, ...opts.env } as Record<string, string>;
 
     const started: Record<string, string> = {};
     for (const [i, entry] of entries.entries()) {

@@ -75,9 +75,10 @@ function spec<T>(opts: Common<T>, parse: (raw: string) => T): VarSpec<T> {
 
 /** Builders for the kinds of variable Folio uses. */
 export const env = {
-  string(opts: Common<string> & { maxLength?: number }): VarSpec<string> {
+  string(opts: Common<string> & { maxLength?: number; pattern?: { regex: RegExp; says: string } }): VarSpec<string> {
     return spec(opts, (raw) => {
       if (opts.maxLength !== undefined && raw.length > opts.maxLength) throw new Error(`must be at most ${opts.maxLength} characters`);
+      if (opts.pattern && !opts.pattern.regex.test(raw)) throw new Error(`must be ${opts.pattern.says}`);
       return raw;
     });
   },

@@ -28,6 +28,12 @@ export const serviceConfig = {
   DATABASE_POOL_SIZE: env.int({ description: 'Connections in the service’s pool', default: 10, min: 1, max: 200 }),
   KAFKA_BROKERS: env.optional(env.hostPorts({ description: 'Kafka bootstrap servers, comma-separated (required when a service runs as its own process)' })),
   KAFKA_PARTITIONS: env.int({ description: 'Partitions of the topics a service creates', default: 6, min: 1, max: 256 }),
+  KAFKA_NAMESPACE: env.string({
+    description: 'Prefix of every topic and consumer group, so deployments or test runs sharing one Kafka cluster never consume each other’s events',
+    default: '',
+    maxLength: 100,
+    pattern: { regex: /^[A-Za-z0-9_-]*$/, says: 'letters, digits, _ and - only' },
+  }),
   LOG_LEVEL: env.oneOf(LOG_LEVELS, { description: 'Log level', default: 'info' }),
 };
 export type ServiceConfig = ConfigOf<typeof serviceConfig>;
@@ -114,7 +120,13 @@ export async function startService<S extends Record<string, VarSpec<unknown>>>(m
     let transport = opts.transport;
     if (!transport) {
       if (!config.KAFKA_BROKERS) throw new StartupError(name, 'KAFKA_BROKERS is required when a service runs as its own process');
-      const kafka = new KafkaTransport({ brokers: config.KAFKA_BROKERS, clientId: `folio-${name}`, log, partitions: config.KAFKA_PARTITIONS });
+      const kafka = new KafkaTransport({
+        brokers: config.KAFKA_BROKERS,
+        clientId: `folio-${name}`,
+        log,
+        partitions: config.KAFKA_PARTITIONS,
+        namespace: config.KAFKA_NAMESPACE,
+      });
       lifecycle.onClose(`${name} kafka`, () => kafka.close());
       await withTimeout(kafka.check(), BROKER_CHECK_TIMEOUT_MS).catch((err: Error) => {
         throw new StartupError(name, `cannot reach Kafka at ${config.KAFKA_BROKERS?.join(',')} (KAFKA_BROKERS): ${err.message}`, err);

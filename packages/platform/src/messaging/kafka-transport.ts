@@ -11,6 +11,12 @@ export interface KafkaTransportOptions {
   partitions?: number;
   /** Messages buffered per subscription before fetching pauses. */
   maxBuffered?: number;
+  /**
+   * Prefix of every topic and consumer group ("<namespace>.order.paid", group "<namespace>.order"), so
+   * deployments that share one cluster (staging beside production, test runs beside a benchmark) never
+   * consume each other's events. Empty: the plain names.
+   */
+  namespace?: string;
 }
 
 type StringMessage = Message<string, string, string, string>;
@@ -29,7 +35,12 @@ export class KafkaTransport implements Transport {
   #admin: Admin | undefined;
 
   constructor(opts: KafkaTransportOptions) {
-    this.#opts = { partitions: 6, maxBuffered: 1000, ...opts };
+    this.#opts = { partitions: 6, maxBuffered: 1000, namespace: '', ...opts };
+  }
+
+  /** The broker's name of a topic (or group): the event type inside the namespace. */
+  #named(name: string): string {
+    return this.#opts.namespace ? `${this.#opts.namespace}.${name}` : name;
   }
 
   get #base() {
@@ -45,7 +56,7 @@ export class KafkaTransport implements Transport {
     if (messages.length === 0) return;
     this.#producer ??= new Producer({ ...this.#base, serializers: stringSerializers, idempotent: true, acks: ProduceAcks.ALL, autocreateTopics: true });
     await this.#producer.send({
-      messages: messages.map((m) => ({ topic: m.topic, key: m.key, value: m.value, headers: new Map(Object.entries(m.headers)) })),
+      messages: messages.map((m) => ({ topic: this.#named(m.topic), key: m.key, value: m.value, headers: new Map(Object.entries(m.headers)) })),
     });
   }
 
@@ -54,7 +65,7 @@ export class KafkaTransport implements Transport {
     if (missing.length === 0) return;
     const admin = this.#adminClient();
     const existing = new Set(await admin.listTopics());
-    const toCreate = missing.filter((t) => !existing.has(t));
+    const toCreate = missing.map((t) => this.#named(t)).filter((t) => !existing.has(t));
     if (toCreate.length > 0) {
       try {
         await admin.createTopics({ topics: toCreate, partitions: this.#opts.partitions, replicas: 1 });
@@ -75,7 +86,7 @@ export class KafkaTransport implements Transport {
     const consumer = new Consumer({
       ...this.#base,
       clientId: `${this.#opts.clientId}-${opts.groupId}`,
-      groupId: opts.groupId,
+      groupId: this.#named(opts.groupId),
       deserializers: stringDeserializers,
       autocommit: false,
       sessionTimeout: 10_000,
@@ -84,10 +95,11 @@ export class KafkaTransport implements Transport {
       maxWaitTime: 100,
       highWaterMark: this.#opts.maxBuffered,
     });
-    const subscription = new KafkaSubscription(consumer, opts.handler, this.#opts.log.child({ consumerGroup: opts.groupId }), this.#opts.maxBuffered);
+    const log = this.#opts.log.child({ consumerGroup: this.#named(opts.groupId) });
+    const subscription = new KafkaSubscription(consumer, opts.handler, log, this.#opts.maxBuffered, this.#opts.namespace);
     this.#subscriptions.add(subscription);
     subscription.closed.then(() => this.#subscriptions.delete(subscription));
-    await subscription.start(opts.topics);
+    await subscription.start(opts.topics.map((t) => this.#named(t)));
     return subscription;
   }
 
@@ -111,6 +123,8 @@ class KafkaSubscription implements Subscription {
   readonly #handler: MessageHandler;
   readonly #log: Logger;
   readonly #maxBuffered: number;
+  /** Stripped from the broker's topic names: handlers see event types. */
+  readonly #prefix: string;
   readonly #queues = new Map<string, StringMessage[]>();
   readonly #active = new Map<string, Promise<void>>();
   #buffered = 0;
@@ -119,7 +133,8 @@ class KafkaSubscription implements Subscription {
   #markReady!: () => void;
   #markClosed!: () => void;
 
-  constructor(consumer: Consumer<string, string, string, string>, handler: MessageHandler, log: Logger, maxBuffered: number) {
+  constructor(consumer: Consumer<string, string, string, string>, handler: MessageHandler, log: Logger, maxBuffered: number, namespace: string) {
+    this.#prefix = namespace ? `${namespace}.` : '';
     this.#consumer = consumer;
     this.#handler = handler;
     this.#log = log;
@@ -172,7 +187,7 @@ class KafkaSubscription implements Subscription {
   /** False when the subscription closed before the message could be handled. */
   async #handleUntilDone(message: StringMessage): Promise<boolean> {
     const inbound: InboundMessage = {
-      topic: message.topic,
+      topic: message.topic.startsWith(this.#prefix) ? message.topic.slice(this.#prefix.length) : message.topic,
       partition: message.partition,
       offset: message.offset.toString(),
       key: message.key || undefined,
