@@ -65,14 +65,19 @@ export class KafkaTransport implements Transport {
     if (missing.length === 0) return;
     const admin = this.#adminClient();
     const existing = new Set(await admin.listTopics());
-    const toCreate = missing.map((t) => this.#named(t)).filter((t) => !existing.has(t));
-    if (toCreate.length > 0) {
+    let toCreate = missing.map((t) => this.#named(t)).filter((t) => !existing.has(t));
+    for (let attempt = 1; toCreate.length > 0; attempt++) {
       try {
         await admin.createTopics({ topics: toCreate, partitions: this.#opts.partitions, replicas: 1 });
+        break;
       } catch (err) {
-        // Another instance may have created them in between; anything else is real.
+        // Services starting together create the same topics at once: the losers' requests fail with
+        // "already exists" for some of them, and the winners' topics may take a moment to be listed.
+        // Whatever is still missing after a few rounds is a real failure.
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
         const after = new Set(await admin.listTopics());
-        if (!toCreate.every((t) => after.has(t))) throw err;
+        toCreate = toCreate.filter((t) => !after.has(t));
+        if (toCreate.length > 0 && attempt >= 5) throw err;
       }
     }
     for (const t of missing) this.#knownTopics.add(t);
