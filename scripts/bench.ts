@@ -16,7 +16,7 @@ import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
 import { runAudit } from './lib/audit/audit.ts';
 import { formatReport } from './lib/audit/report.ts';
-import { BenchError, type CheckoutTiming, checkout, closedLoop, cpuSnapshot, cpuUsed, inBatches, percentile, pgbenchTps } from './lib/bench.ts';
+import { BenchError, type CheckoutTiming, checkout, closedLoop, commitsByService, cpuSnapshot, cpuUsed, inBatches, percentile, pgbenchTps } from './lib/bench.ts';
 import { berlin, cards, type Json, type Reader, startTestTopology, submitPaymentForm, type TestTopology } from './lib/e2e.ts';
 
 const run = promisify(execFile);
@@ -71,6 +71,8 @@ interface Phase {
   concurrency: number;
   /** CPU seconds each part of the system used during the phase. */
   cpu: Map<string, number>;
+  /** Transactions each service's database committed during the phase. */
+  commits: Map<string, number>;
   completed: number;
   errors: number;
   perSecond: number;
@@ -96,6 +98,7 @@ async function main(): Promise<number> {
       },
     });
     const { edge } = t;
+    const prefix = new URL(t.databaseUrl('order')).pathname.slice(1).replace(/_order$/, '');
     const admin = await t.admin();
     await t.seedCatalog(bookCount + 1);
     const books = await listBooks(t, bookCount + 1);
@@ -118,6 +121,7 @@ async function main(): Promise<number> {
     for (const concurrency of levels) {
       let pick = 0;
       const cpuBefore = await cpuSnapshot();
+      const commitsBefore = await commitsByService(pgAdminUrl, prefix);
       const { results, errors, elapsedMs } = await closedLoop(concurrency, seconds * 1000, (slot) =>
         checkout(edge, readers[slot]!, stocked[pick++ % stocked.length]!.id),
       );
@@ -126,6 +130,7 @@ async function main(): Promise<number> {
       phases.push({
         concurrency,
         cpu: cpuUsed(cpuBefore, await cpuSnapshot()),
+        commits: cpuUsed(commitsBefore, await commitsByService(pgAdminUrl, prefix)),
         completed: timings.length,
         errors: errors.length,
         perSecond: timings.length / (elapsedMs / 1000),
@@ -163,6 +168,13 @@ async function main(): Promise<number> {
     for (const [part, s] of [...busiest.cpu].sort((a, b) => b[1] - a[1])) {
       say(`  ${part.padEnd(30)} ${((s * 1000) / Math.max(1, busiest.completed)).toFixed(1).padStart(7)} CPU-ms per checkout`);
     }
+    const perCheckout = (n: number) => (n / Math.max(1, busiest.completed)).toFixed(1);
+    say(
+      `  database transactions per checkout: ${[...busiest.commits]
+        .sort((a, b) => b[1] - a[1])
+        .map(([service, n]) => `${service} ${perCheckout(n)}`)
+        .join(', ')}`,
+    );
     say('');
     say('Where a checkout waits (mean time between the steps of its order timeline, all phases):');
     for (const b of breakdown) say(`  ${b.step.padEnd(40)} ${b.meanMs.toFixed(1).padStart(8)} ms   (${b.orders} orders)`);

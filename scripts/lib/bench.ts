@@ -179,3 +179,19 @@ export async function cpuSnapshot(): Promise<CpuSnapshot> {
 export function cpuUsed(before: CpuSnapshot, after: CpuSnapshot): Map<string, number> {
   return new Map([...after].map(([part, s]) => [part, Math.max(0, s - (before.get(part) ?? 0))]));
 }
+
+/** Transactions committed so far in each database whose name starts with the prefix, by service. */
+export async function commitsByService(pgAdminUrl: string, prefix: string): Promise<Map<string, number>> {
+  const { default: pg } = await import('pg');
+  const db = new pg.Client({ connectionString: pgAdminUrl });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ datname: string; commits: string }>(
+      'SELECT datname, xact_commit + xact_rollback AS commits FROM pg_stat_database WHERE datname LIKE $1',
+      [`${prefix}_%`],
+    );
+    return new Map(rows.map((r) => [r.datname.slice(prefix.length + 1), Number(r.commits)]));
+  } finally {
+    await db.end();
+  }
+}
