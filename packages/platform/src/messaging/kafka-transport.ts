@@ -80,7 +80,26 @@ export class KafkaTransport implements Transport {
         if (toCreate.length > 0 && attempt >= 5) throw err;
       }
     }
+    await this.#untilKnown(missing.map((t) => this.#named(t)));
     for (const t of missing) this.#knownTopics.add(t);
+  }
+
+  /** A topic just created is not yet in every broker's metadata: consuming it at once fails with "Unknown topic". */
+  async #untilKnown(topics: string[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const metadata = await this.#adminClient().metadata({ topics });
+        const ready = topics.every((t) => {
+          const partitions = metadata.topics.get(t)?.partitions;
+          return partitions !== undefined && Object.values(partitions).every((p) => p.leader >= 0);
+        });
+        if (ready) return;
+      } catch (err) {
+        if (attempt >= 50) throw err;
+      }
+      if (attempt >= 50) throw new Error(`topics ${topics.join(', ')} have no leader after ${attempt} tries`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   async check(): Promise<void> {
