@@ -25,8 +25,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * One whole checkout by a signed-in reader: put a book in the cart, place the order, pay on the hosted
- * page, follow the redirect back as a browser does, and wait until the order shows `paid` (polling as
- * the storefront's return page does, quickly at first).
+ * page, follow the redirect back as a browser does, and wait until the order shows `paid`.
  */
 export async function checkout(edge: Edge, reader: Reader, bookId: string, opts: { paidTimeoutMs?: number } = {}): Promise<CheckoutTiming> {
   const added = await edge.call('POST', '/api/cart/add', { token: reader.token, body: { productId: bookId, quantity: 1 } });
@@ -48,13 +47,20 @@ export async function checkout(edge: Edge, reader: Reader, bookId: string, opts:
   // The browser follows the gateway's redirect to Folio's return URL, which redirects to the storefront.
   await fetch(paid.location, { redirect: 'manual' }).then((r) => r.arrayBuffer());
 
+  // Waits as the storefront's return page does: the order's ETag with `Prefer: wait`, answered when it changes.
   const deadline = Date.now() + (opts.paidTimeoutMs ?? 60_000);
-  for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
-    const now = await edge.call('GET', `/api/orders/${order.id}`, { token: reader.token });
-    if (now.body?.status === 'paid') break;
-    if (now.body?.status && now.body.status !== 'created') throw new BenchError(`order ${order.id} ended ${now.body.status}`);
+  let tag: string | null = null;
+  for (;;) {
+    const now = await edge.call('GET', `/api/orders/${order.id}`, {
+      token: reader.token,
+      headers: tag ? { 'if-none-match': tag, prefer: 'wait=10' } : {},
+    });
+    if (now.status === 200) {
+      if (now.body.status === 'paid') break;
+      if (now.body.status !== 'created') throw new BenchError(`order ${order.id} ended ${now.body.status}`);
+      tag = now.headers.get('etag');
+    } else if (now.status !== 304) throw new BenchError(`order ${order.id}: ${now.status} ${JSON.stringify(now.body)}`);
     if (Date.now() > deadline) throw new BenchError(`order ${order.id} not paid after ${opts.paidTimeoutMs ?? 60_000} ms`);
-    await sleep(wait);
   }
   const checkoutMs = performance.now() - placedAt;
   // The confirmation page shows the cart emptied (order.paid reaches the cart service through the broker).

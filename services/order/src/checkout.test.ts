@@ -433,6 +433,49 @@ describe('listing', () => {
   });
 });
 
+describe('following an order live (ETag, If-None-Match, Prefer: wait)', () => {
+  test('unchanged: 304 at once, or after the wait; a change during the wait answers 200 with the new state', async () => {
+    const reader = await stack.reader();
+    await stack.addToCart(reader, await stack.book({ copies: 1 }));
+    const o = (await stack.placeOrder(reader)).body;
+    const first = await stack.order('GET', `/api/orders/${o.id}`, { token: reader.token });
+    const tag = first.headers.get('etag');
+    assert.match(tag ?? '', /^W\/"[\w-]+"$/);
+
+    const same = await stack.order('GET', `/api/orders/${o.id}`, { token: reader.token, headers: { 'if-none-match': tag! } });
+    assert.equal(same.status, 304);
+    assert.equal(same.headers.get('etag'), tag);
+
+    const waited = await stack.order('GET', `/api/orders/${o.id}`, { token: reader.token, headers: { 'if-none-match': tag!, prefer: 'wait=1' } });
+    assert.equal(waited.status, 304);
+    assert.equal(waited.headers.get('preference-applied'), 'wait=1');
+
+    // The reader's return page waits while the gateway's callback arrives: the answer is the paid order.
+    const following = stack.order('GET', `/api/orders/${o.id}`, { token: reader.token, headers: { 'if-none-match': tag!, prefer: 'wait=10' } });
+    await pay(o.payment.paymentUrl);
+    let answer = await following;
+    while (answer.status === 200 && answer.body.status !== 'paid') {
+      // An earlier change (the attempt marked paid) may answer first; follow on from its tag.
+      answer = await stack.order('GET', `/api/orders/${o.id}`, {
+        token: reader.token,
+        headers: { 'if-none-match': answer.headers.get('etag')!, prefer: 'wait=10' },
+      });
+    }
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body.status, 'paid');
+    assert.notEqual(answer.headers.get('etag'), tag);
+  });
+
+  test("another reader's order is still a 404, waiting or not", async () => {
+    const ann = await stack.reader();
+    const bob = await stack.reader();
+    await stack.addToCart(ann, await stack.book({ copies: 1 }));
+    const o = (await stack.placeOrder(ann)).body;
+    const tag = (await stack.order('GET', `/api/orders/${o.id}`, { token: ann.token })).headers.get('etag')!;
+    assertProblem(await stack.order('GET', `/api/orders/${o.id}`, { token: bob.token, headers: { 'if-none-match': tag, prefer: 'wait=2' } }), 404);
+  });
+});
+
 describe('the admin listing', () => {
   test("admins see every reader's orders, filtered by status and paged; readers are refused", async () => {
     const ann = await stack.reader();

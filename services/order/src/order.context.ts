@@ -1,6 +1,7 @@
 /** What the order service's parts share: the database, the outbox, the upstream clients, the settings. */
 
 import type { CatalogClient } from '@folio/contracts/catalog-client';
+import type { ChangeListener } from '@folio/platform/change-listener';
 import type { Pool } from '@folio/platform/db';
 import type { Logger } from '@folio/platform/log';
 import type { Outbox } from '@folio/platform/messaging/outbox';
@@ -28,4 +29,6 @@ export interface OrderContext {
   settings: OrderSettings;
   /** Wakes the saga driver: a step was just scheduled (call after the transaction committed). */
   nudge(): void;
+  /** Tells a waiting reader that their order changed (NOTIFY order_changed, from any instance). */
+  changes: ChangeListener;
 }

@@ -7,10 +7,13 @@ import { authenticate, principalOf, requireRole, type TokenVerifier } from '@fol
 import type { App } from '@folio/platform/http';
 import { problemResponses, problems } from '@folio/platform/problem';
 import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import {
   AdminOrdersQuery,
+  GetOrderHeaders,
   IDEMPOTENCY_HEADER,
   ListOrdersQuery,
+  MAX_WAIT_SECONDS,
   OrderIdParams,
   OrderPage,
   OrderView,
@@ -109,15 +112,26 @@ export function registerOrderRoutes(app: App, deps: { orders: OrderService; veri
       schema: {
         tags: TAGS,
         summary: 'One of your orders',
-        description: 'Its status, lines and totals, every payment attempt, and the timeline of what happened to it.',
+        description:
+          'Its status, lines and totals, every payment attempt, and the timeline of what happened to it. To follow it live (the return page ' +
+          'after paying), send its ETag as If-None-Match with `Prefer: wait=10`: the answer comes as soon as the order changes.',
         security: BEARER,
         params: OrderIdParams,
-        response: { 200: OrderView, ...problemResponses(400, 401, 404) },
+        headers: GetOrderHeaders,
+        response: { 200: OrderView, 304: Type.Null({ description: 'The order is as you have it (If-None-Match)' }), ...problemResponses(400, 401, 404) },
       },
     },
     async (request, reply) => {
-      reply.header('cache-control', 'no-store');
-      return orders.get(principalOf(request), request.params.id);
+      const waitSeconds = Number(/(?:^|[\s,;])wait=(\d{1,4})\b/.exec(request.headers.prefer ?? '')?.[1] ?? 0);
+      const unlessTag = request.headers['if-none-match'];
+      const answer = await orders.get(principalOf(request), request.params.id, {
+        unlessTag,
+        waitMs: unlessTag ? Math.min(waitSeconds, MAX_WAIT_SECONDS) * 1000 : 0,
+      });
+      reply.header('cache-control', 'private, no-cache').header('etag', answer.tag);
+      if (answer.waitedMs !== undefined) reply.header('preference-applied', `wait=${Math.min(waitSeconds, MAX_WAIT_SECONDS)}`);
+      if ('notModified' in answer) return reply.code(304).send(null);
+      return answer.view;
     },
   );
 

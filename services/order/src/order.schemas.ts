@@ -46,6 +46,20 @@ export const PlaceOrderHeaders = Type.Object({
 });
 export type PlaceOrderHeaders = Static<typeof PlaceOrderHeaders>;
 
+/** Long polling: the longest a `Prefer: wait` is honoured (below the edge's upstream timeout). */
+export const MAX_WAIT_SECONDS = 10;
+
+export const GetOrderHeaders = Type.Object({
+  'if-none-match': Type.Optional(Type.String({ maxLength: 200, description: 'The ETag of the order as you have it: 304 while it is unchanged' })),
+  prefer: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description: `With If-None-Match, \`wait=N\` (RFC 7240) holds the answer up to N seconds (at most ${MAX_WAIT_SECONDS}) until the order changes: 200 with the new order, or 304 if it did not`,
+    }),
+  ),
+});
+export type GetOrderHeaders = Static<typeof GetOrderHeaders>;
+
 export const OrderIdParams = Type.Object({ id: Type.String({ format: 'uuid', maxLength: 36, description: 'The order id' }) });
 export type OrderIdParams = Static<typeof OrderIdParams>;
 

@@ -3,9 +3,10 @@
  * answers 404 exactly like one that does not exist. Every change to an order happens with its row
  * locked, goes through the state machine, and is written to its timeline.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { money } from '@folio/contracts/money';
 import type { Principal } from '@folio/platform/auth';
+import { decodeCursor, encodeCursor } from '@folio/platform/cursor';
 import { afterCommit, withTransaction } from '@folio/platform/db';
 import { ProblemError, problems } from '@folio/platform/problem';
 import { runCheckout } from './checkout.workflow.ts';
@@ -47,6 +48,11 @@ export const MAX_PAYMENT_ATTEMPTS = 100;
 export const READER_REFUND_REASON = 'requested by the reader';
 const PLACE_ORDER = 'POST /api/orders';
 
+/** An order as the reader sees it now, with its entity tag; or only the tag, when it is what they have. */
+export type OrderAnswer = { tag: string; view: OrderView; waitedMs?: number } | { tag: string; notModified: true; waitedMs?: number };
+
+const tagOf = (view: OrderView): string => `W/"${createHash('sha256').update(JSON.stringify(view)).digest('base64url').slice(0, 27)}"`;
+
 /** The order placed, or the first answer again (`replayed`); a first answer that was a problem is thrown again as one. */
 export interface PlaceResult {
   order: OrderView;
@@ -66,7 +72,11 @@ function problemAgain(status: number, body: unknown): ProblemError {
 
 export interface OrderService {
   place(principal: Principal, body: PlaceOrderBody, opts: { authorization: string; idempotencyKey?: string | undefined }): Promise<PlaceResult>;
-  get(principal: Principal, id: string): Promise<OrderView>;
+  /**
+   * The order, or `notModified` when its tag is still `unlessTag`: with `waitMs`, after waiting that long
+   * for it to change (long polling). The tag is an entity tag of the whole view.
+   */
+  get(principal: Principal, id: string, opts?: { unlessTag?: string | undefined; waitMs?: number }): Promise<OrderAnswer>;
   list(principal: Principal, query: { limit?: number | undefined; cursor?: string | undefined }): Promise<OrderPage>;
   /** Every reader's orders, for the shop's staff. */
   listAll(principal: Principal, query: AdminOrdersQuery): Promise<OrderPage>;
@@ -126,31 +136,6 @@ async function viewsOf(ctx: OrderContext, orders: OrderRow[]): Promise<OrderView
   const [lines, payments, timeline] = await Promise.all([linesOf(ctx.pool, ids), paymentsOf(ctx.pool, ids), timelinesOf(ctx.pool, ids)]);
   const of = <T extends { orderId: string }>(rows: T[], id: string) => rows.filter((r) => r.orderId === id);
   return orders.map((o) => toView(o, of(lines, o.id), of(payments, o.id), of(timeline, o.id), ctx.settings.refundWindowDays));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cursors: base64url of JSON { c: created_at with microseconds, i: id }
-
-const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const encodeCursor = (order: OrderRow): string => Buffer.from(JSON.stringify({ c: order.createdKey, i: order.id })).toString('base64url');
-
-function decodeCursor(raw: string): { createdKey: string; id: string } {
-  const bad = () =>
-    problems.badRequest('querystring/cursor is not a cursor handed out by this listing', [
-      { field: 'querystring/cursor', message: 'is not a cursor handed out by this listing' },
-    ]);
-  if (!/^[A-Za-z0-9_-]+$/.test(raw)) throw bad();
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-  } catch {
-    throw bad();
-  }
-  const { c, i } = (value ?? {}) as { c?: unknown; i?: unknown };
-  if (typeof c !== 'string' || typeof i !== 'string' || !CURSOR_TIME.test(c) || !UUID.test(i) || Number.isNaN(Date.parse(c))) throw bad();
-  return { createdKey: c, id: i };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,11 +298,25 @@ export function createOrderService(ctx: OrderContext): OrderService {
       }
     },
 
-    async get(principal, id) {
-      const order = await findOrder(pool, id);
-      if (!order || order.userId !== principal.userId) throw notFound(id);
-      const view = (await viewsOf(ctx, [order]))[0]!;
-      return (await fillMissingPaymentUrls(view)) ? viewOf(id) : view;
+    async get(principal, id, opts = {}) {
+      const started = Date.now();
+      const deadline = started + (opts.waitMs ?? 0);
+      const waited = () => (opts.waitMs ? { waitedMs: Date.now() - started } : {});
+      for (;;) {
+        // Watching starts before the read, so a change committed meanwhile wakes us instead of being missed.
+        const watch = opts.unlessTag && deadline > Date.now() ? ctx.changes.watch(id, deadline - Date.now()) : undefined;
+        try {
+          const order = await findOrder(pool, id);
+          if (!order || order.userId !== principal.userId) throw notFound(id);
+          let view = (await viewsOf(ctx, [order]))[0]!;
+          if (await fillMissingPaymentUrls(view)) view = await viewOf(id);
+          const tag = tagOf(view);
+          if (tag !== opts.unlessTag) return { tag, view, ...waited() };
+          if (!watch || !(await watch.changed)) return { tag, notModified: true, ...waited() };
+        } finally {
+          watch?.cancel();
+        }
+      }
     },
 
     async list(principal, query) {

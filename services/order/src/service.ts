@@ -10,6 +10,7 @@
 
 import { createCatalogClient } from '@folio/contracts/catalog-client';
 import { authConfig, verifierFromConfig } from '@folio/platform/auth';
+import { ChangeListener } from '@folio/platform/change-listener';
 import { env } from '@folio/platform/config';
 import { defineService, folderOf } from '@folio/platform/service';
 import { createCartClient } from './clients/cart.client.ts';
@@ -69,7 +70,7 @@ export default defineService({
   description: 'Orders: checkout from the cart, the payment window, refunds; the purchase saga between inventory and payment',
   migrations: folderOf(new URL('../migrations', import.meta.url)),
   config: orderConfig,
-  setup({ app, config, log, pool, outbox, metrics, lifecycle }) {
+  async setup({ app, config, log, pool, outbox, metrics, lifecycle }) {
     const clientDeps = (baseUrl: string) => ({ baseUrl, log, metrics });
     const cart = createCartClient(clientDeps(config.CART_URL));
     const catalog = createCatalogClient({ ...clientDeps(config.CATALOG_URL), caller: 'order service' });
@@ -80,7 +81,12 @@ export default defineService({
       await Promise.all([cart.close(), catalog.close(), shipping.close(), inventory.close(), payment.close()]);
     });
 
+    const changes = new ChangeListener({ databaseUrl: config.DATABASE_URL, channel: 'order_changed', log });
+    await changes.start();
+    lifecycle.onClose('order change listener', () => changes.close());
+
     const ctx: OrderContext = {
+      changes,
       pool,
       outbox,
       log,

@@ -9,7 +9,7 @@
  */
 import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { ApiError, api, messageOf } from '../api.ts';
+import { ApiError, api, follow, messageOf } from '../api.ts';
 import { useCart } from '../cart.tsx';
 import { OrderSummary, PaymentAttempts, StatusBadge, shortId, Timeline } from '../components/OrderParts.tsx';
 import { BusyButton, ErrorNotice, Loading, Notice, Price } from '../components/ui.tsx';
@@ -22,6 +22,8 @@ import type { Order } from '../types.ts';
 type Watch = 'fast' | 'slow' | 'none';
 
 const FAST_MS = 1_000;
+/** How long the server may hold a question about an order that is changing (it answers at once on a change). */
+const LONG_POLL_SECONDS = 10;
 const SLOW_MS = 5_000;
 /** How long to wait for something under way before saying so and stopping. */
 const FAST_LIMIT_MS = 90_000;
@@ -99,17 +101,26 @@ export function OrderPage() {
     setStalled(false);
     setShaky(false);
 
+    let tag: string | null = null;
+    let watch: Watch = 'fast';
     const poll = async () => {
-      let next: Watch = 'fast';
+      let next: Watch = watch;
       try {
-        const o = await api<Order>('GET', `/api/orders/${encodeURIComponent(id)}`, { signal: controller.signal, timeoutMs: 10_000 });
+        // While something is under way the server holds the question until the order changes (long polling).
+        const answer = await follow<Order>(`/api/orders/${encodeURIComponent(id)}`, tag, watch === 'fast' ? LONG_POLL_SECONDS : 0, {
+          signal: controller.signal,
+        });
         if (controller.signal.aborted) return;
         seen = true;
         failures = 0;
-        setOrder(o);
         setLoadError(null);
         setShaky(false);
-        next = watchOf(o, result);
+        if (answer.value) {
+          tag = answer.tag;
+          setOrder(answer.value);
+          next = watchOf(answer.value, result);
+          watch = next;
+        }
       } catch (err) {
         if (controller.signal.aborted) return;
         failures++;
@@ -129,7 +140,8 @@ export function OrderPage() {
         setStalled(true);
         return;
       }
-      timer = setTimeout(poll, next === 'fast' ? FAST_MS : SLOW_MS);
+      // Fast: the long poll itself was the wait, so ask again at once (after a failed one, pause first).
+      timer = setTimeout(poll, next === 'fast' ? (failures === 0 ? 0 : FAST_MS) : SLOW_MS);
     };
     void poll();
     return () => {
