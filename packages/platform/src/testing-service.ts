@@ -2,9 +2,12 @@
  * A service's own test fixture: the real service over real HTTP, on a fresh database, with a real
  * token issuer and the embedded transport (so tests can deliver and observe events). Test code only.
  */
+
+import { randomUUID } from 'node:crypto';
 import type { VarSpec } from './config.ts';
 import type { Pool } from './db.ts';
 import { EmbeddedTransport } from './messaging/embedded-transport.ts';
+import { createEnvelope, type Envelope, type EventDefinition, headers, type PayloadOf } from './messaging/envelope.ts';
 import { type RunningService, type ServiceModule, startService } from './service.ts';
 import { createTestDatabase, type TestDatabase } from './testing.ts';
 import { startTestIdentity, type TestIdentity } from './testing-identity.ts';
@@ -55,4 +58,29 @@ export async function startServiceFixture<S extends Record<string, VarSpec<unkno
       await db.drop();
     },
   };
+}
+
+/** Delivers an event to the service's consumer as the broker would; resolves once it was handled. */
+export async function deliver<D extends EventDefinition>(
+  transport: EmbeddedTransport,
+  def: D,
+  aggregateId: string,
+  payload: PayloadOf<D>,
+  id: string = randomUUID(),
+): Promise<Envelope<PayloadOf<D>>> {
+  const envelope = createEnvelope(def, { aggregateId, payload, correlationId: 'service-test', id });
+  await redeliver(transport, envelope);
+  return envelope;
+}
+
+/** Delivers an event again, as an at-least-once broker may. */
+export async function redeliver(transport: EmbeddedTransport, envelope: Envelope): Promise<void> {
+  await transport.publish([
+    {
+      topic: envelope.type,
+      key: envelope.aggregateId,
+      value: JSON.stringify(envelope),
+      headers: { [headers.messageId]: envelope.id, [headers.eventType]: envelope.type, [headers.correlationId]: envelope.correlationId },
+    },
+  ]);
 }

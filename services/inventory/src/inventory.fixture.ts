@@ -5,8 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from '@folio/platform/db';
 import type { EmbeddedTransport } from '@folio/platform/messaging/embedded-transport';
-import { createEnvelope, type Envelope, type EventDefinition, headers, type PayloadOf, topicOf } from '@folio/platform/messaging/envelope';
-import { type ServiceFixture, startServiceFixture, testServiceEnv } from '@folio/platform/testing-service';
+import { type Envelope, type EventDefinition, type PayloadOf, topicOf } from '@folio/platform/messaging/envelope';
+import { deliver, redeliver, type ServiceFixture, startServiceFixture, testServiceEnv } from '@folio/platform/testing-service';
 import inventory from './service.ts';
 
 export type InventoryFixture = ServiceFixture;
@@ -36,31 +36,6 @@ export async function call<T = unknown>(
   const res = await fetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
   const text = await res.text();
   return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: (text ? JSON.parse(text) : undefined) as T };
-}
-
-/** Delivers an event to the service's consumer as the broker would; resolves once it was handled. */
-export async function deliver<D extends EventDefinition>(
-  transport: EmbeddedTransport,
-  def: D,
-  aggregateId: string,
-  payload: PayloadOf<D>,
-  id: string = randomUUID(),
-): Promise<Envelope<PayloadOf<D>>> {
-  const envelope = createEnvelope(def, { aggregateId, payload, correlationId: 'inventory-test', id });
-  await redeliver(transport, envelope);
-  return envelope;
-}
-
-/** Delivers an event again, as an at-least-once broker may. */
-export async function redeliver(transport: EmbeddedTransport, envelope: Envelope): Promise<void> {
-  await transport.publish([
-    {
-      topic: envelope.type,
-      key: envelope.aggregateId,
-      value: JSON.stringify(envelope),
-      headers: { [headers.messageId]: envelope.id, [headers.eventType]: envelope.type, [headers.correlationId]: envelope.correlationId },
-    },
-  ]);
 }
 
 /**
@@ -122,3 +97,5 @@ export async function metric(url: string, name: string, labels: Record<string, s
   }
   return sum;
 }
+
+export { deliver, redeliver };

@@ -6,8 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { OrderCancelled, OrderCreated, OrderPaid, OrderRefunded, type OrderSummary, PaymentFailed } from '@folio/contracts/events';
 import type { Pool } from '@folio/platform/db';
 import type { EmbeddedTransport } from '@folio/platform/messaging/embedded-transport';
-import { createEnvelope, type Envelope, type EventDefinition, headers, type PayloadOf } from '@folio/platform/messaging/envelope';
-import { type ServiceFixture, startServiceFixture } from '@folio/platform/testing-service';
+import { deliver, redeliver, type ServiceFixture, startServiceFixture } from '@folio/platform/testing-service';
 import notification from './service.ts';
 
 export type NotificationFixture = ServiceFixture;
@@ -15,30 +14,6 @@ export type NotificationFixture = ServiceFixture;
 /** Fast retries, so outages and give-ups play out within a test. */
 export const startNotification = (label: string, env: Record<string, string> = {}): Promise<NotificationFixture> =>
   startServiceFixture(notification, label, { NOTIFY_SEND_INTERVAL_MS: '25', NOTIFY_RETRY_BASE_MS: '50', NOTIFY_RETRY_MAX_MS: '200', ...env });
-
-/** An event as the broker hands it over; resolves once the service's consumer handled it. */
-export async function deliver<D extends EventDefinition>(
-  transport: EmbeddedTransport,
-  def: D,
-  aggregateId: string,
-  payload: PayloadOf<D>,
-): Promise<Envelope<PayloadOf<D>>> {
-  const envelope = createEnvelope(def, { aggregateId, payload, correlationId: 'notification-test' });
-  await redeliver(transport, envelope);
-  return envelope;
-}
-
-/** The same envelope again, as an at-least-once broker may hand it over. */
-export async function redeliver(transport: EmbeddedTransport, envelope: Envelope): Promise<void> {
-  await transport.publish([
-    {
-      topic: envelope.type,
-      key: envelope.aggregateId,
-      value: JSON.stringify(envelope),
-      headers: { [headers.messageId]: envelope.id, [headers.eventType]: envelope.type, [headers.correlationId]: envelope.correlationId },
-    },
-  ]);
-}
 
 const eur = (amount: number) => ({ amount, currency: 'EUR' });
 
@@ -118,3 +93,5 @@ export async function metric(url: string, name: string, labels: Record<string, s
   }
   return sum;
 }
+
+export { deliver, redeliver };

@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { OrderSummary } from '@folio/contracts/events';
 import type { Principal } from '@folio/platform/auth';
+import { decodeCursor, encodeCursor } from '@folio/platform/cursor';
 import type { Pool, Tx } from '@folio/platform/db';
 import type { Logger } from '@folio/platform/log';
-import { problems } from '@folio/platform/problem';
 import { compose, type MessageFacts } from './messages.ts';
 import { findRecipient, insertNotification, listForUser, type NotificationRow, upsertRecipient, wakeWaitingFor } from './notification.repository.ts';
 import { DEFAULT_PAGE, type ListNotificationsQuery, type NotificationPage, type NotificationView } from './notification.schemas.ts';
@@ -111,28 +111,3 @@ const toView = (n: NotificationRow): NotificationView => ({
   createdAt: n.createdAt.toISOString(),
   sentAt: n.sentAt ? n.sentAt.toISOString() : null,
 });
-
-// ---------------------------------------------------------------------------------------------
-// Cursors: base64url of JSON { c: created_at with microseconds, i: id }
-
-const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const encodeCursor = (n: NotificationRow): string => Buffer.from(JSON.stringify({ c: n.createdKey, i: n.id })).toString('base64url');
-
-function decodeCursor(raw: string): { createdKey: string; id: string } {
-  const bad = () =>
-    problems.badRequest('querystring/cursor is not a cursor handed out by this listing', [
-      { field: 'querystring/cursor', message: 'is not a cursor handed out by this listing' },
-    ]);
-  if (!/^[A-Za-z0-9_-]+$/.test(raw)) throw bad();
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-  } catch {
-    throw bad();
-  }
-  const { c, i } = (value ?? {}) as { c?: unknown; i?: unknown };
-  if (typeof c !== 'string' || typeof i !== 'string' || !CURSOR_TIME.test(c) || !UUID.test(i) || Number.isNaN(Date.parse(c))) throw bad();
-  return { createdKey: c, id: i };
-}
