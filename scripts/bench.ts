@@ -16,7 +16,18 @@ import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
 import { runAudit } from './lib/audit/audit.ts';
 import { formatReport } from './lib/audit/report.ts';
-import { BenchError, type CheckoutTiming, checkout, closedLoop, commitsByService, cpuSnapshot, cpuUsed, inBatches, percentile, pgbenchTps } from './lib/bench.ts';
+import {
+  BenchError,
+  type CheckoutTiming,
+  checkout,
+  closedLoop,
+  commitsByService,
+  cpuSnapshot,
+  cpuUsed,
+  inBatches,
+  percentile,
+  pgbenchTps,
+} from './lib/bench.ts';
 import { berlin, cards, type Json, type Reader, startTestTopology, submitPaymentForm, type TestTopology } from './lib/e2e.ts';
 
 const run = promisify(execFile);
