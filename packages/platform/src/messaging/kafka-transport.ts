@@ -116,7 +116,8 @@ export class KafkaTransport implements Transport {
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       rebalanceTimeout: 20_000,
-      maxWaitTime: 100,
+      // The broker answers a fetch as soon as a message arrives; this only bounds how often an idle consumer asks.
+      maxWaitTime: 500,
       highWaterMark: this.#opts.maxBuffered,
     });
     const log = this.#opts.log.child({ consumerGroup: this.#named(opts.groupId) });
