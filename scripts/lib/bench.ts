@@ -135,7 +135,9 @@ export async function inBatches<T, R>(items: T[], limit: number, fn: (item: T, i
  */
 export async function pgbenchTps(adminUrl: string, database: string, opts: { clients: number; seconds: number; scale: number }): Promise<number> {
   const url = new URL(adminUrl);
-  const conn = ['-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username || 'postgres')];
+  // The same way in as the services: a Unix socket directory (?host=/run/postgresql) or TCP.
+  const host = url.searchParams.get('host') ?? url.hostname;
+  const conn = ['-h', host, '-p', url.port || '5432', '-U', decodeURIComponent(url.username || 'postgres')];
   const env = { ...process.env, ...(url.password ? { PGPASSWORD: decodeURIComponent(url.password) } : {}) };
   await run('pgbench', [...conn, '-i', '-q', '-s', String(opts.scale), database], { env });
   const { stdout } = await run('pgbench', [...conn, '-c', String(opts.clients), '-j', '2', '-T', String(opts.seconds), database], { env });

@@ -58,8 +58,11 @@ export function createPool(url: string, opts: { name: string; max?: number }): P
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
+  // A client losing its connection (the server shutting down or restarting) must not crash the process:
+  // an idle one is dropped by the pool, a checked-out one fails its query, and the next query reconnects.
+  // pg emits 'error' on the client too, which would be unhandled on a client that is checked out.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
