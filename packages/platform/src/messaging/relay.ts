@@ -47,7 +47,6 @@ export class OutboxRelay {
   readonly #opts: Required<Omit<RelayOptions, 'outbox' | 'metrics'>>;
   readonly #published: Counter | undefined;
   readonly #failures: Counter | undefined;
-  readonly #lag: Gauge | undefined;
   #running: Promise<void> | undefined;
   #stopping = false;
   #wakeUp: (() => void) | undefined;
@@ -70,11 +69,20 @@ export class OutboxRelay {
         labelNames,
         registers: [opts.metrics],
       });
-      this.#lag = new Gauge({
+      // Measured when /metrics is scraped, not after every relay pass: one query per scrape, none per event.
+      const pool = opts.pool;
+      const relay = opts.name;
+      new Gauge({
         name: 'folio_outbox_oldest_pending_seconds',
-        help: 'Age of the oldest row the relay saw pending',
+        help: 'Age of the oldest row still pending in the outbox',
         labelNames,
         registers: [opts.metrics],
+        async collect() {
+          const { rows } = await pool
+            .query<{ age: number | null }>('SELECT EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS age FROM outbox')
+            .catch(() => ({ rows: [{ age: null }] }));
+          this.set({ relay }, rows[0]?.age ?? 0);
+        },
       });
     }
   }
@@ -128,17 +136,8 @@ export class OutboxRelay {
         continue;
       }
       if (published >= this.#opts.batchSize || this.#pendingWake) continue;
-      await this.#updateLag();
       await this.#sleep(this.#opts.pollIntervalMs);
     }
-  }
-
-  async #updateLag(): Promise<void> {
-    if (!this.#lag) return;
-    const { rows } = await this.#opts.pool
-      .query<{ age: number | null }>('SELECT EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS age FROM outbox')
-      .catch(() => ({ rows: [{ age: null }] }));
-    this.#lag.set({ relay: this.#opts.name }, rows[0]?.age ?? 0);
   }
 
   #sleep(ms: number): Promise<void> {
