@@ -133,8 +133,8 @@ async function main(): Promise<number> {
     );
     say(`${readers.length} readers registered and signed in (once each, as a returning reader would be).`);
 
-    // Warm-up: JIT, connection pools, Kafka consumer groups settled.
-    await closedLoop(4, 3000, (slot) => checkout(edge, readers[slot]!, stocked[slot % stocked.length]!.id));
+    // Warm-up: JIT (a broker started just now spends seconds compiling), pools, consumer groups settled.
+    await closedLoop(8, 10_000, (slot) => checkout(edge, readers[slot]!, stocked[slot % stocked.length]!.id));
 
     const phases: Phase[] = [];
     for (const concurrency of levels) {
