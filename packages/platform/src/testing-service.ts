@@ -84,3 +84,15 @@ export async function redeliver(transport: EmbeddedTransport, envelope: Envelope
     },
   ]);
 }
+
+/** A metric's value from a service's /metrics (0 when absent), summed over the series matching the labels. */
+export async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (wanted.every((w) => line.includes(w))) sum += Number(line.split(' ').at(-1));
+  }
+  return sum;
+}

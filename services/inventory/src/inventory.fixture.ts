@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from '@folio/platform/db';
 import type { EmbeddedTransport } from '@folio/platform/messaging/embedded-transport';
 import { type Envelope, type EventDefinition, type PayloadOf, topicOf } from '@folio/platform/messaging/envelope';
-import { deliver, redeliver, type ServiceFixture, startServiceFixture, testServiceEnv } from '@folio/platform/testing-service';
+import { deliver, metric, redeliver, type ServiceFixture, startServiceFixture, testServiceEnv } from '@folio/platform/testing-service';
 import inventory from './service.ts';
 
 export type InventoryFixture = ServiceFixture;
@@ -86,16 +86,4 @@ export const reserveBody = (lines: { bookId: string; quantity: number }[], opts:
   expiresAt: new Date(Date.now() + (opts.ms ?? 15 * 60_000)).toISOString(),
 });
 
-/** A metric's value from /metrics (0 when absent). */
-export async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (wanted.every((w) => line.includes(w))) sum += Number(line.split(' ').at(-1));
-  }
-  return sum;
-}
-
-export { deliver, redeliver };
+export { deliver, metric, redeliver };

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { OrderCancelled, OrderCreated, OrderPaid, OrderRefunded, type OrderSummary, PaymentFailed } from '@folio/contracts/events';
 import type { Pool } from '@folio/platform/db';
 import type { EmbeddedTransport } from '@folio/platform/messaging/embedded-transport';
-import { deliver, redeliver, type ServiceFixture, startServiceFixture } from '@folio/platform/testing-service';
+import { deliver, metric, redeliver, type ServiceFixture, startServiceFixture } from '@folio/platform/testing-service';
 import notification from './service.ts';
 
 export type NotificationFixture = ServiceFixture;
@@ -82,16 +82,4 @@ export async function get<T = unknown>(base: string, path: string, token?: strin
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
-/** A metric's value from /metrics (0 when absent), summed over the series matching the labels. */
-export async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (wanted.every((w) => line.includes(w))) sum += Number(line.split(' ').at(-1));
-  }
-  return sum;
-}
-
-export { deliver, redeliver };
+export { deliver, metric, redeliver };
