@@ -1,12 +1,10 @@
 /** The messages Folio sent the reader about their orders (paid, payment failed, cancelled, refunded). */
-import { useState } from 'react';
 import { Link } from 'react-router';
-import { api, messageOf } from '../api.ts';
 import { shortId } from '../components/OrderParts.tsx';
 import { ErrorNotice, Loading } from '../components/ui.tsx';
 import { formatDateTime } from '../format.ts';
-import { useLoad, usePageTitle } from '../hooks.ts';
-import type { Notification, Page } from '../types.ts';
+import { useCursorPages, usePageTitle } from '../hooks.ts';
+import type { Notification } from '../types.ts';
 
 const PAGE_SIZE = 20;
 
@@ -19,8 +17,8 @@ const KIND: Record<string, string> = {
 
 export function NotificationsPage() {
   usePageTitle('Notifications');
-  const first = useLoad((signal) => api<Page<Notification>>('GET', '/api/notifications', { signal, query: { limit: PAGE_SIZE } }), 'notifications');
-  const [more, setMore] = useState<{ items: Notification[]; cursor: string | null | undefined; busy: boolean; error: string | null } | null>(null);
+  const list = useCursorPages<Notification>('/api/notifications', PAGE_SIZE);
+  const { first } = list;
 
   if (first.state.status === 'loading') return <Loading label="Loading your notifications…" />;
   if (first.state.status === 'error')
@@ -30,19 +28,7 @@ export function NotificationsPage() {
         <ErrorNotice message={first.state.httpStatus === 404 ? 'Notifications are not available at the moment.' : first.state.error} onRetry={first.reload} />
       </section>
     );
-  const items = [...first.state.data.items, ...(more?.items ?? [])];
-  const cursor = more ? more.cursor : first.state.data.nextCursor;
-
-  const loadMore = async () => {
-    if (!cursor) return;
-    setMore((m) => ({ items: m?.items ?? [], cursor, busy: true, error: null }));
-    try {
-      const page = await api<Page<Notification>>('GET', '/api/notifications', { query: { limit: PAGE_SIZE, cursor } });
-      setMore((m) => ({ items: [...(m?.items ?? []), ...page.items], cursor: page.nextCursor, busy: false, error: null }));
-    } catch (err) {
-      setMore((m) => ({ items: m?.items ?? [], cursor, busy: false, error: messageOf(err) }));
-    }
-  };
+  const { items } = list;
 
   return (
     <section className="page">
@@ -69,10 +55,10 @@ export function NotificationsPage() {
           ))}
         </ul>
       )}
-      {more?.error && <ErrorNotice message={more.error} onRetry={loadMore} />}
-      {cursor && (
-        <button type="button" className="button secondary" onClick={loadMore} disabled={more?.busy}>
-          {more?.busy ? 'Loading…' : 'Show older notifications'}
+      {list.moreError && <ErrorNotice message={list.moreError} onRetry={list.loadMore} />}
+      {list.hasMore && (
+        <button type="button" className="button secondary" onClick={list.loadMore} disabled={list.loadingMore}>
+          {list.loadingMore ? 'Loading…' : 'Show older notifications'}
         </button>
       )}
     </section>

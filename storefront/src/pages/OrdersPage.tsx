@@ -1,19 +1,17 @@
 /** "My orders": newest first, each with its status, total and timeline; more on demand. */
-import { useState } from 'react';
 import { Link } from 'react-router';
-import { api, messageOf } from '../api.ts';
 import { StatusBadge, shortId, Timeline } from '../components/OrderParts.tsx';
 import { ErrorNotice, Loading, Price } from '../components/ui.tsx';
 import { formatDateTime, plural } from '../format.ts';
-import { useLoad, usePageTitle } from '../hooks.ts';
-import type { Order, Page } from '../types.ts';
+import { useCursorPages, usePageTitle } from '../hooks.ts';
+import type { Order } from '../types.ts';
 
 const PAGE_SIZE = 10;
 
 export function OrdersPage() {
   usePageTitle('My orders');
-  const first = useLoad((signal) => api<Page<Order>>('GET', '/api/orders', { signal, query: { limit: PAGE_SIZE } }), 'orders');
-  const [more, setMore] = useState<{ items: Order[]; cursor: string | null | undefined; busy: boolean; error: string | null } | null>(null);
+  const list = useCursorPages<Order>('/api/orders', PAGE_SIZE);
+  const { first } = list;
 
   if (first.state.status === 'loading') return <Loading label="Loading your orders…" />;
   if (first.state.status === 'error')
@@ -23,19 +21,7 @@ export function OrdersPage() {
         <ErrorNotice message={first.state.error} onRetry={first.reload} />
       </section>
     );
-  const items = [...first.state.data.items, ...(more?.items ?? [])];
-  const cursor = more ? more.cursor : first.state.data.nextCursor;
-
-  const loadMore = async () => {
-    if (!cursor) return;
-    setMore((m) => ({ items: m?.items ?? [], cursor, busy: true, error: null }));
-    try {
-      const page = await api<Page<Order>>('GET', '/api/orders', { query: { limit: PAGE_SIZE, cursor } });
-      setMore((m) => ({ items: [...(m?.items ?? []), ...page.items], cursor: page.nextCursor, busy: false, error: null }));
-    } catch (err) {
-      setMore((m) => ({ items: m?.items ?? [], cursor, busy: false, error: messageOf(err) }));
-    }
-  };
+  const { items } = list;
 
   return (
     <section className="page">
@@ -76,10 +62,10 @@ export function OrdersPage() {
           ))}
         </ul>
       )}
-      {more?.error && <ErrorNotice message={more.error} onRetry={loadMore} />}
-      {cursor && (
-        <button type="button" className="button secondary" onClick={loadMore} disabled={more?.busy}>
-          {more?.busy ? 'Loading…' : 'Show older orders'}
+      {list.moreError && <ErrorNotice message={list.moreError} onRetry={list.loadMore} />}
+      {list.hasMore && (
+        <button type="button" className="button secondary" onClick={list.loadMore} disabled={list.loadingMore}>
+          {list.loadingMore ? 'Loading…' : 'Show older orders'}
         </button>
       )}
     </section>
