@@ -42,26 +42,8 @@ export async function checkout(edge: Edge, reader: Reader, bookId: string, opts:
   const order: Json = placed.body;
   const paymentUrl = order.payment?.paymentUrl ?? (await paymentUrlOf(edge, reader, order.id));
 
-  const paid = await submitPaymentForm(paymentUrl, { cardNumber: cards.ok, expiry: `12/${year}`, cvc: '123' });
-  if (paid.status !== 303 || !paid.location) throw new BenchError(`pay: ${paid.status} ${paid.html.slice(0, 200)}`);
-  // The browser follows the gateway's redirect to Folio's return URL, which redirects to the storefront.
-  await fetch(paid.location, { redirect: 'manual' }).then((r) => r.arrayBuffer());
-
-  // Waits as the storefront's return page does: the order's ETag with `Prefer: wait`, answered when it changes.
   const deadline = Date.now() + (opts.paidTimeoutMs ?? 60_000);
-  let tag: string | null = null;
-  for (;;) {
-    const now = await edge.call('GET', `/api/orders/${order.id}`, {
-      token: reader.token,
-      headers: tag ? { 'if-none-match': tag, prefer: 'wait=10' } : {},
-    });
-    if (now.status === 200) {
-      if (now.body.status === 'paid') break;
-      if (now.body.status !== 'created') throw new BenchError(`order ${order.id} ended ${now.body.status}`);
-      tag = now.headers.get('etag');
-    } else if (now.status !== 304) throw new BenchError(`order ${order.id}: ${now.status} ${JSON.stringify(now.body)}`);
-    if (Date.now() > deadline) throw new BenchError(`order ${order.id} not paid after ${opts.paidTimeoutMs ?? 60_000} ms`);
-  }
+  await payAndSeePaid(edge, reader, order.id, paymentUrl, deadline);
   const checkoutMs = performance.now() - placedAt;
   // The confirmation page shows the cart emptied (order.paid reaches the cart service through the broker).
   // Waiting for it before the next purchase keeps the next book out of the clearing of this order's cart.
@@ -72,6 +54,31 @@ export async function checkout(edge: Edge, reader: Reader, bookId: string, opts:
     await sleep(wait);
   }
   return { placeOrderMs, checkoutMs };
+}
+
+/**
+ * Pays on the hosted page, follows the gateway's redirect back to Folio's return URL (which redirects to
+ * the storefront) as a browser does, and waits as the storefront's return page does: the order's ETag
+ * with `Prefer: wait`, answered when the order changes. Throws unless the order ends `paid` by `deadline`.
+ */
+export async function payAndSeePaid(edge: Edge, reader: Reader, orderId: string, paymentUrl: string, deadline: number): Promise<void> {
+  const paid = await submitPaymentForm(paymentUrl, { cardNumber: cards.ok, expiry: `12/${year}`, cvc: '123' });
+  if (paid.status !== 303 || !paid.location) throw new BenchError(`pay: ${paid.status} ${paid.html.slice(0, 200)}`);
+  await fetch(paid.location, { redirect: 'manual' }).then((r) => r.arrayBuffer());
+
+  let tag: string | null = null;
+  for (;;) {
+    const now = await edge.call('GET', `/api/orders/${orderId}`, {
+      token: reader.token,
+      headers: tag ? { 'if-none-match': tag, prefer: 'wait=10' } : {},
+    });
+    if (now.status === 200) {
+      if (now.body.status === 'paid') return;
+      if (now.body.status !== 'created') throw new BenchError(`order ${orderId} ended ${now.body.status}`);
+      tag = now.headers.get('etag');
+    } else if (now.status !== 304) throw new BenchError(`order ${orderId}: ${now.status} ${JSON.stringify(now.body)}`);
+    if (Date.now() > deadline) throw new BenchError(`order ${orderId} not paid in time`);
+  }
 }
 
 async function paymentUrlOf(edge: Edge, reader: Reader, orderId: string): Promise<string> {
