@@ -31,3 +31,23 @@ export function createLogger({ name, level = process.env.LOG_LEVEL ?? 'info' }: 
   };
   return pino(options);
 }
+
+/**
+ * "Listing topics failed. (connect ECONNREFUSED 127.0.0.1:9092)": an error's top message and its distinct
+ * root causes, for a log line or a probe. Kafka client errors nest aggregates four deep: logged whole, one
+ * failure is kilobytes.
+ */
+export function summarizeError(err: unknown): string {
+  const roots = new Set<string>();
+  const walk = (e: unknown, depth: number): void => {
+    if (!e || depth > 8) return;
+    const nested = [...((e as { aggregateErrors?: unknown[] }).aggregateErrors ?? (e as { errors?: unknown[] }).errors ?? [])];
+    if ((e as Error).cause) nested.push((e as Error).cause);
+    if (nested.length === 0) roots.add((e as Error).message ?? String(e));
+    for (const n of nested) walk(n, depth + 1);
+  };
+  walk(err, 0);
+  const top = (err as Error)?.message ?? String(err);
+  const causes = [...roots].filter((r) => r !== top).slice(0, 3);
+  return causes.length > 0 ? `${top} (${causes.join('; ')})` : top;
+}

@@ -77,10 +77,10 @@ export class EventConsumer {
   }
 
   async start(): Promise<Subscription> {
-    await this.#opts.transport.ensureTopics([...this.topics, ...this.topics.map(deadLetterTopicOf)]);
     this.#subscription = await this.#opts.transport.subscribe({
       groupId: this.#opts.name,
       topics: this.topics,
+      alsoCreate: this.topics.map(deadLetterTopicOf),
       handler: async (m) => {
         await this.handle(m);
       },

@@ -76,6 +76,7 @@ export class EmbeddedTransport implements Transport {
     const g = group;
     return {
       ready: Promise.resolve(),
+      notConsuming: undefined,
       close: () => g.leave(member),
     };
   }

@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { type Pool, withTransaction } from '../db.ts';
-import type { Logger } from '../log.ts';
+import { type Logger, summarizeError } from '../log.ts';
 import type { Outbox } from './outbox.ts';
 import type { OutboundMessage, Transport } from './transport.ts';
 
@@ -51,6 +51,7 @@ export class OutboxRelay {
   #stopping = false;
   #wakeUp: (() => void) | undefined;
   #pendingWake = false;
+  #notPublishing: string | undefined;
 
   constructor(opts: RelayOptions) {
     this.#opts = { batchSize: 500, pollIntervalMs: 500, ...opts };
@@ -85,6 +86,11 @@ export class OutboxRelay {
         },
       });
     }
+  }
+
+  /** Undefined while the last pass succeeded; otherwise why rows stay in the outbox (for /ready). */
+  get notPublishing(): string | undefined {
+    return this.#notPublishing;
   }
 
   start(): void {
@@ -126,12 +132,16 @@ export class OutboxRelay {
       let published = 0;
       try {
         published = await this.publishBatch();
+        if (failures > 0) this.#opts.log.info({ failures }, 'outbox relay publishes again');
         failures = 0;
+        this.#notPublishing = undefined;
       } catch (err) {
         failures++;
+        const why = summarizeError(err);
+        this.#notPublishing = `cannot publish (${failures} passes failed): ${why}`;
         this.#failures?.inc({ relay: this.#opts.name });
         // Rows stay in the outbox; a later pass publishes them. Log loudly but not once per tick.
-        if (failures === 1 || failures % 20 === 0) this.#opts.log.error({ err, failures }, 'outbox relay could not publish; will retry');
+        if (failures === 1 || failures % 20 === 0) this.#opts.log.error({ reason: why, failures }, 'outbox relay could not publish; will retry');
         await this.#sleep(Math.min(5_000, 100 * 2 ** Math.min(failures, 6)));
         continue;
       }
