@@ -98,7 +98,33 @@ export class StartupError extends Error {
   }
 }
 
-const BROKER_CHECK_TIMEOUT_MS = 10_000;
+const BROKER_CHECK_TIMEOUT_MS = 3_000;
+
+/**
+ * Kafka for a service of its own process. An unreachable broker does not stop the start: the service
+ * serves what it can, its outbox keeps the events, its consumers join when the broker is back, and
+ * /ready says not ready until then.
+ */
+function connectKafka(name: string, config: ServiceConfig, log: Logger, metrics: Registry, lifecycle: Lifecycle): Transport {
+  if (!config.KAFKA_BROKERS) throw new StartupError(name, 'KAFKA_BROKERS is required when a service runs as its own process');
+  const kafka = new KafkaTransport({
+    brokers: config.KAFKA_BROKERS,
+    clientId: `folio-${name}`,
+    log,
+    metrics,
+    partitions: config.KAFKA_PARTITIONS,
+    namespace: config.KAFKA_NAMESPACE,
+  });
+  lifecycle.onClose(`${name} kafka`, () => kafka.close());
+  // Only to say so at once in the log; nothing waits for it.
+  void withTimeout(kafka.check(), BROKER_CHECK_TIMEOUT_MS).catch((err: Error) =>
+    log.error(
+      { err, brokers: config.KAFKA_BROKERS },
+      'cannot reach Kafka (KAFKA_BROKERS); starting anyway: events wait in the outbox and consumers join when it is back',
+    ),
+  );
+  return kafka;
+}
 
 export async function startService<S extends Record<string, VarSpec<unknown>>>(module: ServiceModule<S>, opts: StartOptions = {}): Promise<RunningService> {
   let config: ServiceConfig & ConfigOf<S>;
@@ -117,28 +143,13 @@ export async function startService<S extends Record<string, VarSpec<unknown>>>(m
       throw new StartupError(name, `${err.message} (DATABASE_URL)`, err);
     });
 
-    let transport = opts.transport;
-    if (!transport) {
-      if (!config.KAFKA_BROKERS) throw new StartupError(name, 'KAFKA_BROKERS is required when a service runs as its own process');
-      const kafka = new KafkaTransport({
-        brokers: config.KAFKA_BROKERS,
-        clientId: `folio-${name}`,
-        log,
-        partitions: config.KAFKA_PARTITIONS,
-        namespace: config.KAFKA_NAMESPACE,
-      });
-      lifecycle.onClose(`${name} kafka`, () => kafka.close());
-      await withTimeout(kafka.check(), BROKER_CHECK_TIMEOUT_MS).catch((err: Error) => {
-        throw new StartupError(name, `cannot reach Kafka at ${config.KAFKA_BROKERS?.join(',')} (KAFKA_BROKERS): ${err.message}`, err);
-      });
-      transport = kafka;
-    }
+    const metrics = createMetrics(name);
+    const transport = opts.transport ?? connectKafka(name, config, log, metrics, lifecycle);
 
     await migrate(pool, [messagingMigrations, ...(module.migrations ? [module.migrations] : [])], log);
 
-    const metrics = createMetrics(name);
     const outbox = new Outbox();
-    const bus = transport;
+    const relay = new OutboxRelay({ name, pool, transport, outbox, log, metrics });
     const app = await createServer({
       name,
       description: module.description,
@@ -146,12 +157,18 @@ export async function startService<S extends Record<string, VarSpec<unknown>>>(m
       metrics,
       readiness: [
         { name: 'database', check: async () => void (await pool.query('SELECT 1')) },
-        { name: 'broker', check: () => bus.check() },
+        // Not ready while events cannot flow either way: consumers not consuming, or the outbox not draining.
+        { name: 'broker', check: () => transport.check() },
+        {
+          name: 'outbox',
+          check: async () => {
+            if (relay.notPublishing) throw new Error(relay.notPublishing);
+          },
+        },
       ],
     });
     const parts = (await module.setup({ name, config, log, pool, outbox, transport, metrics, app, lifecycle })) ?? {};
 
-    const relay = new OutboxRelay({ name, pool, transport, outbox, log, metrics });
     relay.start();
     lifecycle.onClose(`${name} outbox relay`, () => relay.stop());
 
