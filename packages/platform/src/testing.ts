@@ -2,8 +2,11 @@
  * Test helpers shared by every suite. scripts/test.ts probes the infrastructure once and
  * passes what it found in FOLIO_TEST_* variables; suites ask here instead of probing again.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createPool, ensureDatabase, type Pool, withDatabase } from './db.ts';
 
@@ -80,4 +83,43 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
   }
   throw new Error(`timed out waiting for ${opts.what ?? 'condition'}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+}
+
+const repositoryRoot = new URL('../../../', import.meta.url);
+const brokerPidFile = new URL('.data/kafka/kafka.pid', repositoryRoot);
+
+/**
+ * Why the Kafka broker cannot be restarted by a test, or undefined when it can: only the broker the
+ * project's own `npm run infra:up` started here (its pid file names a live process) is ever stopped.
+ */
+export function brokerNotRestartable(): string | undefined {
+  if (!kafkaBrokers()) return 'no Kafka broker (npm run infra:up)';
+  try {
+    const pid = Number(readFileSync(brokerPidFile, 'utf8').trim());
+    process.kill(pid, 0);
+    return undefined;
+  } catch {
+    return 'the Kafka broker was not started by `npm run infra:up` in this checkout, so a test may not restart it';
+  }
+}
+
+function infra(command: 'up' | 'down'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('bash', [fileURLToPath(new URL('infra/infra.sh', repositoryRoot)), command], { timeout: 180_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`infra.sh ${command} failed: ${err.message}\n${stdout}${stderr}`)) : resolve(),
+    );
+  });
+}
+
+/**
+ * Stops the broker with the project's own `infra:down` (no wipe), keeps it down at least `downForMs`
+ * while `whileDown` runs, then starts it again with `infra:up` and resolves once it accepts clients.
+ */
+export async function restartBroker(opts: { downForMs?: number; whileDown?: () => Promise<void> } = {}): Promise<void> {
+  await infra('down');
+  try {
+    await Promise.all([opts.whileDown?.(), new Promise((r) => setTimeout(r, opts.downForMs ?? 0))]);
+  } finally {
+    await infra('up');
+  }
 }

@@ -8,7 +8,9 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { createPool, withTransaction } from '../db.ts';
-import { createTestDatabase, eventually, kafkaBrokers, requireInfra, type TestDatabase } from '../testing.ts';
+import { startService } from '../service.ts';
+import { notesService } from '../testing/notes-service.ts';
+import { brokerNotRestartable, createTestDatabase, eventually, kafkaBrokers, requireInfra, restartBroker, type TestDatabase } from '../testing.ts';
 import { deadLetterTopicOf, headers, topicOf } from './envelope.ts';
 import { createTestConsumer, createTestRelay, createTransport, Outbox, prepareDatabase, type TestEvent, testEvent } from './testing/harness.ts';
 import type { InboundMessage, Transport } from './transport.ts';
@@ -25,8 +27,8 @@ for (const kind of ['embedded', 'kafka'] as const) {
     let db: TestDatabase;
     const cleanups: Array<() => Promise<unknown>> = [];
     const newRun = () => randomBytes(4).toString('hex');
-    const transportFor = (name: string): Transport => {
-      const t = createTransport(kind, `contract-${name}`, brokers);
+    const transportFor = (name: string, metrics?: Registry): Transport => {
+      const t = createTransport(kind, `contract-${name}`, brokers, metrics);
       cleanups.push(() => t.close());
       return t;
     };
@@ -330,6 +332,115 @@ for (const kind of ['embedded', 'kafka'] as const) {
       second.child.kill('SIGTERM');
       await second.exited;
     });
+
+    for (const outage of [
+      { what: 'restarted', downForMs: 0 },
+      { what: 'down for a minute', downForMs: 60_000 },
+    ]) {
+      test(`the broker ${outage.what} in the middle of a stream: every message sent before, during and after is handled exactly once by every group`, {
+        skip: kind === 'embedded' ? 'the in-process bus has no broker to restart' : brokerNotRestartable(),
+        timeout: 300_000,
+      }, async () => {
+        await resetTables();
+        const run = newRun();
+        const registries = { a: new Registry(), b: new Registry() };
+        // Two groups, as two services would be, each with a client of its own; both relay the one outbox.
+        const nodes = {
+          a: await startNode(run, { group: `a${run}`, instance: 'a', transport: transportFor(run, registries.a) }),
+          b: await startNode(run, { group: `b${run}`, instance: 'b', transport: transportFor(run, registries.b) }),
+        };
+        let written = 0;
+        let writing = true;
+        const writer = (async () => {
+          // Stops on a multiple of ten, so every aggregate gets the same count.
+          while (writing || written % 10 !== 0) {
+            await publish(nodes.a.outbox, nodes.a.event, `agg-${written % 10}`, Math.floor(written / 10));
+            written++;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        })();
+        const writtenBy = (n: number) => eventually(() => written >= n, { what: `${n} events written` });
+        await writtenBy(50);
+        let duringOutage = 0;
+        let startedWhileDown: (() => Promise<void>) | undefined;
+        await restartBroker({
+          downForMs: outage.downForMs,
+          whileDown: async () => {
+            const at = written;
+            await Promise.all(
+              Object.values(nodes).map((node) =>
+                eventually(
+                  () =>
+                    node.transport.check().then(
+                      () => false,
+                      (err: Error) => err.message,
+                    ),
+                  {
+                    timeoutMs: 60_000,
+                    what: 'readiness to say the consumer is not consuming',
+                  },
+                ),
+              ),
+            );
+            await writtenBy(at + 50);
+            duringOutage = written - at;
+            if (outage.downForMs > 0) startedWhileDown = await startsWithoutBroker(run);
+          },
+        });
+        const restartedAt = written;
+        await writtenBy(restartedAt + 50);
+        writing = false;
+        await writer;
+
+        await Promise.all(
+          Object.values(nodes).map((node) => eventually(() => node.transport.check().then(() => true), { timeoutMs: 90_000, what: 'ready again' })),
+        );
+        await startedWhileDown?.();
+        const rows = await eventually(
+          async () => {
+            const r = await effects();
+            return r.length >= 2 * written && r;
+          },
+          { timeoutMs: 120_000, what: `${2 * written} effects (${written} events for each group)` },
+        );
+        await new Promise((r) => setTimeout(r, 500)); // a late duplicate would show up here
+        const all = await effects();
+        assert.ok(duringOutage >= 50, 'events were written while the broker was down');
+        assert.equal(all.length, 2 * written, 'every event applied once per group: none lost, none twice');
+        for (const instance of ['a', 'b']) {
+          const mine = rows.filter((r) => r.instance === instance);
+          assert.equal(new Set(mine.map((r) => r.message_id)).size, written, `group ${instance} applied every event`);
+          assertPerAggregateOrder(mine, written / 10);
+        }
+        for (const registry of Object.values(registries)) {
+          const metrics = await registry.metrics();
+          assert.match(metrics, /folio_consumer_reconnects_total\{[^}]*\} [1-9]/, 'the reconnect is counted');
+          assert.match(metrics, /folio_consumer_up\{[^}]*\} 1/, 'and the consumer is up again');
+        }
+      });
+    }
+
+    /** A service started while the broker is down serves what it can, and is ready once the broker is back. */
+    async function startsWithoutBroker(run: string): Promise<() => Promise<void>> {
+      const service = await startService(notesService(`notes${run}`), {
+        env: { LOG_LEVEL: 'fatal', DATABASE_URL: db.url, KAFKA_BROKERS: brokers!.join(',') },
+      });
+      cleanups.push(() => service.close());
+      const created = await fetch(`${service.url}/notes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"while down"}' });
+      assert.equal(created.status, 201, 'it takes a change while the broker is down');
+      const ready = await fetch(`${service.url}/ready`);
+      assert.equal(ready.status, 503);
+      assert.match(JSON.stringify(await ready.json()), /not consuming|cannot publish/);
+      const { id } = (await created.json()) as { id: string };
+      // What must hold once the broker is back.
+      return async () => {
+        await eventually(async () => (await fetch(`${service.url}/ready`)).ok, { timeoutMs: 90_000, what: 'the service to become ready' });
+        await eventually(async () => ((await (await fetch(`${service.url}/notes/${id}`)).json()) as { seen: boolean }).seen, {
+          timeoutMs: 60_000,
+          what: 'its event, kept in its outbox, to be consumed',
+        });
+      };
+    }
   });
 }
 

@@ -29,10 +29,10 @@ export async function prepareDatabase(pool: Pool): Promise<void> {
     message_id uuid NOT NULL, aggregate text NOT NULL, n int NOT NULL, instance text NOT NULL)`);
 }
 
-export function createTransport(kind: TransportKind, clientId: string, brokers?: string[]): Transport {
+export function createTransport(kind: TransportKind, clientId: string, brokers?: string[], metrics?: Registry): Transport {
   if (kind === 'embedded') return new EmbeddedTransport();
   if (!brokers) throw new Error('kafka transport needs brokers');
-  return new KafkaTransport({ brokers, clientId, log });
+  return new KafkaTransport({ brokers, clientId, log, ...(metrics ? { metrics } : {}) });
 }
 
 export function createTestConsumer(opts: {
