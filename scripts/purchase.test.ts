@@ -13,7 +13,7 @@ import { createLogger } from '@folio/platform/log';
 import { type EventDefinition, parseEnvelope } from '@folio/platform/messaging/envelope';
 import { KafkaTransport } from '@folio/platform/messaging/kafka-transport';
 import type { Subscription } from '@folio/platform/messaging/transport';
-import { eventually, kafkaBrokers, redisUrl, requireInfra } from '@folio/platform/testing';
+import { brokerNotRestartable, eventually, kafkaBrokers, redisUrl, requireInfra, restartBroker } from '@folio/platform/testing';
 import pg from 'pg';
 import { runAudit } from './lib/audit/audit.ts';
 import { formatReport } from './lib/audit/report.ts';
@@ -559,6 +559,56 @@ describe('the purchase, a process per service on PostgreSQL, Redis and Kafka', {
     // Stock: what left is exactly what paid orders bought; nothing stays reserved.
     await eventually(async () => (await stockOf(book)).reserved === 0, { timeoutMs: 60_000, what: 'reservations to be released' });
     assert.deepEqual(await stockOf(book), { bookId: book.id, onHand: 1000 - paid, reserved: 0, available: 1000 - paid });
+  });
+
+  test('Kafka restarted while readers pay: every paid order ends paid, its cart cleared and its reader told', {
+    skip: brokerNotRestartable(),
+    timeout: 300_000,
+  }, async () => {
+    const book = await freshBook(40);
+    const readers = await Promise.all(Array.from({ length: 16 }, () => edge.reader('restart')));
+    const place = (batch: Reader[]) =>
+      Promise.all(
+        batch.map(async (reader) => {
+          const o = await placeOrder(reader, book);
+          assert.equal(o.status, 201, JSON.stringify(o.body));
+          return { reader, order: o.body as Json };
+        }),
+      );
+    const paying = (batch: Array<{ order: Json }>) => Promise.all(batch.map(async (p) => assert.equal((await pay(p.order.payment.paymentUrl)).status, 303)));
+    // Four readers order and pay before the broker goes; four ordered before and pay while it is away; four
+    // order and pay while it is away (the order, cart, inventory and payment services answer without it);
+    // four once it is back. The payment window is short here, so nobody waits across the outage to pay.
+    const placed = await place(readers.slice(0, 8));
+    await paying(placed.slice(0, 4));
+    await restartBroker({
+      whileDown: async () => {
+        await paying(placed.slice(4, 8));
+        const during = await place(readers.slice(8, 12));
+        await paying(during);
+        placed.push(...during);
+      },
+    });
+    const afterwards = await place(readers.slice(12));
+    await paying(afterwards);
+    placed.push(...afterwards);
+
+    for (const { reader, order: o } of placed) {
+      const final = await orderReaches(reader, o.id, 'paid', 120_000);
+      assert.deepEqual(
+        final.payments.map((p: Json) => p.status),
+        ['success'],
+      );
+      await eventually(async () => (await cartOf(reader)).items.length === 0, { timeoutMs: 60_000, what: `the cart of ${reader.email} to be cleared` });
+      await eventually(
+        async () => {
+          const mine = await edge.call('GET', '/api/notifications', { token: reader.token });
+          return mine.body.items.some((n: Json) => n.type === 'order-paid' && n.orderId === o.id);
+        },
+        { timeoutMs: 60_000, what: `the order-paid notification for ${o.id}` },
+      );
+    }
+    await eventually(async () => (await stockOf(book)).onHand === 40 - placed.length, { timeoutMs: 60_000, what: 'the stock of the paid orders to leave' });
   });
 
   test('in the end every database agrees: the consistency audit (npm run audit) finds no violation', { timeout: 180_000 }, async () => {

@@ -115,7 +115,7 @@ function infra(command: 'up' | 'down'): Promise<void> {
  * Stops the broker with the project's own `infra:down` (no wipe), keeps it down at least `downForMs`
  * while `whileDown` runs, then starts it again with `infra:up` and resolves once it accepts clients.
  */
-export async function restartBroker(opts: { downForMs?: number; whileDown?: () => Promise<void> } = {}): Promise<void> {
+export async function restartBroker(opts: { downForMs?: number; whileDown?: () => Promise<unknown> } = {}): Promise<void> {
   await infra('down');
   try {
     await Promise.all([opts.whileDown?.(), new Promise((r) => setTimeout(r, opts.downForMs ?? 0))]);
