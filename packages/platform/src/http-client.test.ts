@@ -368,6 +368,78 @@ describe('http client: circuit breaker', () => {
     assert.equal(hitsOf('/down').length, 3);
   });
 
+  test('a dependency that was down and comes back is used again about a second later (default settings)', async (t) => {
+    // The dependency "restarts": nothing listens on its port, then a server does.
+    const port = await closedPort();
+    const { log, lines } = capture();
+    const c = client(t, { baseUrl: `http://127.0.0.1:${port}`, retries: 0, log });
+    for (let i = 0; i < 10; i++) assert.equal(((await rejection(c.get('/stock'))) as UpstreamUnavailableError).reason, 'connection');
+    assert.equal(c.breakerOpen, true);
+    const openedAt = performance.now();
+    const opened = lines.find((l) => l.level === 50);
+    assert.equal(opened?.resetTimeoutMs, 1_000);
+    const refused = await rejection(c.get('/stock'));
+    assert.ok(refused instanceof UpstreamUnavailableError && refused.reason === 'circuit-open');
+    assert.equal(refused.retryAfterSeconds, 1);
+
+    const back = createServer((_req, res) => json(res, 200, { ok: true }));
+    await new Promise<void>((resolve) => back.listen(port, '127.0.0.1', resolve));
+    t.after(() => {
+      back.closeAllConnections();
+      back.close();
+    });
+    // Ask every 50 ms, as callers would, until the breaker lets one through.
+    let res: Awaited<ReturnType<HttpClient['get']>> | undefined;
+    while (!res && performance.now() - openedAt < 5_000) {
+      res = await c.get('/stock').catch((err: unknown) => {
+        assert.ok(err instanceof UpstreamUnavailableError && err.reason === 'circuit-open', String(err));
+        return undefined;
+      });
+      if (!res) await new Promise((r) => setTimeout(r, 50));
+    }
+    const waited = performance.now() - openedAt;
+    assert.equal(res?.status, 200);
+    assert.ok(waited >= 950 && waited < 1_500, `used again ${Math.round(waited)} ms after the breaker opened`);
+    assert.equal(c.breakerOpen, false);
+  });
+
+  test('trials that keep failing back off (doubling up to the cap), and a success resets the wait', async (t) => {
+    let healthy = false;
+    const trials: number[] = [];
+    routes.set('/down', (_req, res) => {
+      trials.push(performance.now());
+      if (healthy) json(res, 200, { ok: true });
+      else json(res, 503, { oops: true });
+    });
+    const { log, lines } = capture();
+    const c = client(t, { retries: 0, log, breaker: { volumeThreshold: 2, resetTimeoutMs: 100, maxResetTimeoutMs: 400 } });
+    const callUntil = async (hits: number) => {
+      while (trials.length < hits) {
+        await c.get('/down').catch(() => {});
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    await callUntil(2);
+    assert.equal(c.breakerOpen, true);
+    await callUntil(6); // four failing trials
+    const gaps = trials.slice(1).map((at, i) => at - (trials[i] as number));
+    const expected = [100, 200, 400, 400];
+    for (const [i, want] of expected.entries()) {
+      const gap = gaps[i + 1] as number;
+      assert.ok(gap >= want - 5 && gap < want + 90, `trial ${i + 1} came ${Math.round(gap)} ms after the previous, expected ${want}: ${gaps.map(Math.round)}`);
+    }
+    const waits = () => lines.filter((l) => l.level === 50).map((l) => l.resetTimeoutMs);
+    assert.deepEqual(waits(), [100, 200, 400, 400, 400]);
+
+    healthy = true;
+    await callUntil(7);
+    assert.equal((await c.get('/down')).status, 200);
+    assert.equal(c.breakerOpen, false);
+    healthy = false;
+    while (!c.breakerOpen) await c.get('/down').catch(() => {});
+    assert.equal(waits().at(-1), 100, 'a breaker that closed starts again from the shortest wait');
+  });
+
   test('timeouts and connection errors count as failures', async (t) => {
     const port = await closedPort();
     const c = client(t, { baseUrl: `http://127.0.0.1:${port}`, retries: 0, breaker: { volumeThreshold: 2 } });

@@ -10,7 +10,8 @@
  * - A POST without an idempotency key is sent exactly once: after a timeout its outcome is
  *   unknown, and the caller must decide (typically: look the effect up, or give up loudly).
  * - The breaker wraps a single attempt. Timeouts, connection errors and 5xx count as failures;
- *   4xx answers never do (the upstream is healthy, the request was wrong).
+ *   4xx answers never do (the upstream is healthy, the request was wrong). Once open it lets a
+ *   trial through after 1 s, then (by default) 2, 4, 8 and every 10 s while the trials fail.
  * - One keep-alive undici Pool per client; close() releases it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,8 +27,10 @@ export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export interface BreakerOptions {
   /** Failure percentage, within the rolling window, above which the breaker opens. Default 50. */
   failureThreshold?: number;
-  /** How long the breaker stays open before letting one trial request through (half-open). Default 5000. */
+  /** How long the breaker stays open before letting one trial request through (half-open). Default 1000. */
   resetTimeoutMs?: number;
+  /** Each failed trial doubles that wait, up to this; a successful trial closes the breaker and resets it. Default 10000. */
+  maxResetTimeoutMs?: number;
   /** The minimum number of attempts in the rolling window before the breaker may open. Default 10. */
   volumeThreshold?: number;
   /** The rolling statistics window. Default 10000. */
@@ -328,13 +331,22 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
   }
 
   const breakerOpts = opts.breaker === false ? undefined : (opts.breaker ?? {});
-  const resetTimeoutMs = breakerOpts?.resetTimeoutMs ?? 5_000;
+  // Recovery: a dependency that was restarted must be used again as soon as it answers, so the
+  // breaker tries again after 1 s rather than a fixed 5 s. A dependency that stays down then costs
+  // a trial request per second, so each failed trial doubles the wait (1, 2, 4, 8, 10, 10 … s) and a
+  // successful one resets it. opossum has no backoff option, but it reads `options.resetTimeout`
+  // each time it opens: setting that before a trial is the whole mechanism (pinned by the tests).
+  const baseResetMs = breakerOpts?.resetTimeoutMs ?? 1_000;
+  const maxResetMs = Math.max(baseResetMs, breakerOpts?.maxResetTimeoutMs ?? 10_000);
   let breaker: CircuitBreaker<[Attempt], RawResponse> | undefined;
+  /** opossum's options (untyped), whose resetTimeout is the wait before the next half-open trial. */
+  const settings = (b: CircuitBreaker<[Attempt], RawResponse>) => (b as unknown as { options: { resetTimeout: number } }).options;
+  const currentResetMs = (): number => (breaker ? settings(breaker).resetTimeout : baseResetMs);
   if (breakerOpts) {
     breaker = new CircuitBreaker<[Attempt], RawResponse>(attemptOnce, {
       name: `http-client:${name}`,
       timeout: false, // each attempt has its own deadline, which also cancels the request
-      resetTimeout: resetTimeoutMs,
+      resetTimeout: baseResetMs,
       errorThresholdPercentage: breakerOpts.failureThreshold ?? 50,
       volumeThreshold: breakerOpts.volumeThreshold ?? 10,
       rollingCountTimeout: breakerOpts.rollingWindowMs ?? 10_000,
@@ -342,16 +354,25 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       errorFilter: (err: unknown) => !(err instanceof AttemptFailure),
     });
     const b = breaker;
+    const setResetMs = (ms: number): void => {
+      settings(b).resetTimeout = ms;
+    };
     b.on('open', () => {
       metrics?.breakerOpen.set({ upstream: name }, 1);
       const s = b.stats;
+      const resetTimeoutMs = currentResetMs();
       log.error(
         { upstream: name, failures: s.failures, fires: s.fires, resetTimeoutMs },
         `circuit breaker to ${name} OPENED: calls fail fast for ${resetTimeoutMs} ms before a trial request`,
       );
     });
-    b.on('halfOpen', () => log.info({ upstream: name }, `circuit breaker to ${name} half-open: letting a trial request through`));
+    b.on('halfOpen', () => {
+      log.info({ upstream: name }, `circuit breaker to ${name} half-open: letting a trial request through`);
+      // Should this trial fail, the breaker reopens for twice as long.
+      setResetMs(Math.min(maxResetMs, currentResetMs() * 2));
+    });
     b.on('close', () => {
+      setResetMs(baseResetMs);
       metrics?.breakerOpen.set({ upstream: name }, 0);
       log.info({ upstream: name }, `circuit breaker to ${name} closed: ${name} is answering again`);
     });
@@ -417,7 +438,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
           response = err.response;
         } else if (errorCode(err) === 'EOPENBREAKER') {
           count(method, 'circuit-open');
-          throw new UpstreamUnavailableError(name, 'circuit-open', method, logPath, { retryAfterSeconds: Math.ceil(resetTimeoutMs / 1000), cause: err });
+          throw new UpstreamUnavailableError(name, 'circuit-open', method, logPath, { retryAfterSeconds: Math.ceil(currentResetMs() / 1000), cause: err });
         } else if (errorCode(err) === 'ESHUTDOWN') {
           throw new Error(`http client for ${name} is closed`, { cause: err });
         } else {
