@@ -9,6 +9,7 @@
  *   await listen(app, config.PORT, '0.0.0.0');
  */
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox';
@@ -209,6 +210,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     docs: opts.docs ?? true,
   });
   await app.register(drainPlugin);
+  await app.register(bodilessPlugin);
   await app.register(probesPlugin, {
     name: opts.name,
     registry: metrics,
@@ -434,6 +436,27 @@ const drainPlugin = fp(
     });
   },
   { name: 'folio-drain', fastify: '5.x' },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Answers without a body
+
+/**
+ * A 204 or 304 has no body (RFC 9110 §15.3.5, §15.4.5), whatever a handler sends: `send(null)` would go out
+ * as "null" with content-length 4, Node dropping the body but not the length, and a proxy (undici at the
+ * edge) would fail that answer as broken. So the payload goes, and so does any content-length.
+ */
+const bodilessPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.addHook('onSend', (_request, reply, payload, done) => {
+      if (reply.statusCode !== 204 && reply.statusCode !== 304) return done(null, payload);
+      reply.removeHeader('content-length');
+      // A stream nobody reads would hold its source (an upstream connection) open.
+      if (payload instanceof Readable) payload.on('error', () => {}).resume();
+      done(null, null);
+    });
+  },
+  { name: 'folio-bodiless', fastify: '5.x' },
 );
 
 // ---------------------------------------------------------------------------------------------

@@ -445,6 +445,7 @@ describe('following an order live (ETag, If-None-Match, Prefer: wait)', () => {
     const same = await stack.order('GET', `/api/orders/${o.id}`, { token: reader.token, headers: { 'if-none-match': tag! } });
     assert.equal(same.status, 304);
     assert.equal(same.headers.get('etag'), tag);
+    assert.equal(same.headers.get('content-length'), null, 'a 304 says nothing of a body it does not have');
 
     const waited = await stack.order('GET', `/api/orders/${o.id}`, { token: reader.token, headers: { 'if-none-match': tag!, prefer: 'wait=1' } });
     assert.equal(waited.status, 304);

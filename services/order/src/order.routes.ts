@@ -34,6 +34,12 @@ async function noBody(request: FastifyRequest): Promise<void> {
   throw problems.badRequest('This request takes no body.', [{ field: 'body', message: 'must be empty' }]);
 }
 
+/**
+ * A 304 has no body: null in OpenAPI (no content), undefined in code, so handlers call send() — send(null)
+ * would be serialised as "null" with content-length 4 and no body to match it, which breaks proxies.
+ */
+const NotModified = Type.Unsafe<undefined>(Type.Null({ description: 'The order is as you have it (If-None-Match)' }));
+
 export function registerOrderRoutes(app: App, deps: { orders: OrderService; verifier: TokenVerifier }): void {
   const { orders } = deps;
   const reader = authenticate(deps.verifier);
@@ -118,7 +124,7 @@ export function registerOrderRoutes(app: App, deps: { orders: OrderService; veri
         security: BEARER,
         params: OrderIdParams,
         headers: GetOrderHeaders,
-        response: { 200: OrderView, 304: Type.Null({ description: 'The order is as you have it (If-None-Match)' }), ...problemResponses(400, 401, 404) },
+        response: { 200: OrderView, 304: NotModified, ...problemResponses(400, 401, 404) },
       },
     },
     async (request, reply) => {
@@ -130,7 +136,7 @@ export function registerOrderRoutes(app: App, deps: { orders: OrderService; veri
       });
       reply.header('cache-control', 'private, no-cache').header('etag', answer.tag);
       if (answer.waitedMs !== undefined) reply.header('preference-applied', `wait=${Math.min(waitSeconds, MAX_WAIT_SECONDS)}`);
-      if ('notModified' in answer) return reply.code(304).send(null);
+      if ('notModified' in answer) return reply.code(304).send();
       return answer.view;
     },
   );
