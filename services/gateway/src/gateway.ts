@@ -1,11 +1,13 @@
+import type { Readable } from 'node:stream';
 import proxy from '@fastify/http-proxy';
 import { type Env, env, loadConfig, type VarSpec } from '@folio/platform/config';
-import { REQUEST_ID_HEADER } from '@folio/platform/context';
+import { CORRELATION_HEADER, REQUEST_ID_HEADER } from '@folio/platform/context';
 import { closeWithLifecycle, createServer, listen } from '@folio/platform/http';
 import { Lifecycle } from '@folio/platform/lifecycle';
 import { createLogger } from '@folio/platform/log';
 import { PROBLEM_CONTENT_TYPE, titleFor } from '@folio/platform/problem';
 import { LOG_LEVELS, type RunningService, StartupError } from '@folio/platform/service';
+import type { FastifyReply, RawServerBase, RouteGenericInterface } from 'fastify';
 import { limitRequests } from './rate-limit.ts';
 import { upstreams } from './routes.ts';
 import { fromUpstream, originsVariable, secureEdge } from './security.ts';
@@ -105,48 +107,49 @@ export async function startGateway(opts: { env?: Env; lifecycle?: Lifecycle } = 
     await serveStorefront(app, { dir: (config.STOREFRONT_DIR as string | undefined) ?? DEFAULT_STOREFRONT_DIR, log });
 
     for (const u of routed) {
-      for (const prefix of u.prefixes) {
-        await app.register(proxy, {
-          upstream: u.url,
-          prefix,
-          rewritePrefix: prefix,
-          // undici rather than node's http client: measured with npm run bench, a quarter less CPU at the edge.
-          undici: {
-            connections: 128,
-            headersTimeout: config.UPSTREAM_TIMEOUT_MS as number,
-            bodyTimeout: config.UPSTREAM_TIMEOUT_MS as number,
-          },
-          replyOptions: {
-            // The service sees the same ids as the edge, so one grep follows a request end to end, and the
-            // client address as the edge saw it: a client's own X-Forwarded-For is replaced, never passed on,
-            // so per-address limits (login throttling) cannot be dodged or pinned on the gateway itself.
-            rewriteRequestHeaders: (request, headers) => ({
-              ...headers,
-              [REQUEST_ID_HEADER]: request.id,
-              'x-correlation-id': request.correlationId,
-              'x-forwarded-for': request.ip,
-            }),
-            rewriteHeaders: (headers) => fromUpstream(headers),
-            onError: (reply, { error }) => {
-              const timedOut = /timeout|timed out/i.test(error.message) || (error as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT';
-              const status = timedOut ? 504 : 503;
-              log.error({ err: error, upstream: u.service }, 'upstream call failed');
-              void reply
-                .code(status)
-                .type(PROBLEM_CONTENT_TYPE)
-                .send({
-                  type: 'urn:folio:problem:unavailable',
-                  title: titleFor(status),
-                  status,
-                  detail: timedOut
-                    ? `The ${u.service} service did not answer in time; try again shortly.`
-                    : `The ${u.service} service is unavailable; try again shortly.`,
-                  instance: reply.request.url.split('?')[0],
-                });
-            },
-          },
+      // A scope per service: an answer that breaks off after its headers came reaches this error handler
+      // (Fastify's stream error path), not onError, and must be that service's 502 rather than a 500.
+      await app.register(async (scope) => {
+        scope.setErrorHandler((error, _request, reply) => {
+          // The edge's own errors on these routes (a 429, a body too large) go to the shared problem handler.
+          if (!(error instanceof Error) || !brokenAnswers.has(error)) throw error;
+          upstreamFailed(reply, u.service, error, brokenAnswers.get(error));
         });
-      }
+        for (const prefix of u.prefixes) {
+          await scope.register(proxy, {
+            upstream: u.url,
+            prefix,
+            rewritePrefix: prefix,
+            // undici rather than node's http client: measured with npm run bench, a quarter less CPU at the edge.
+            undici: {
+              connections: 128,
+              headersTimeout: config.UPSTREAM_TIMEOUT_MS as number,
+              bodyTimeout: config.UPSTREAM_TIMEOUT_MS as number,
+            },
+            replyOptions: {
+              // The service sees the same ids as the edge, so one grep follows a request end to end, and the
+              // client address as the edge saw it: a client's own X-Forwarded-For is replaced, never passed on,
+              // so per-address limits (login throttling) cannot be dodged or pinned on the gateway itself.
+              rewriteRequestHeaders: (request, headers) => ({
+                ...headers,
+                [REQUEST_ID_HEADER]: request.id,
+                'x-correlation-id': request.correlationId,
+                'x-forwarded-for': request.ip,
+              }),
+              rewriteHeaders: (headers) => fromUpstream(headers),
+              // What breaks in the body from here on is the service's broken answer, for the error handler above.
+              // A 204 or 304 leaves without a body or content-length whatever the service said: createServer's guard
+              // drops both and drains the stream, so undici failing it for a stray length (a 304 "null") harms no one.
+              onResponse: (_request, reply, res) => {
+                const answer = res as unknown as UpstreamAnswer;
+                answer.stream.on('error', (err: Error) => brokenAnswers.set(err, Object.keys(answer.headers)));
+                return reply.send(answer.stream);
+              },
+              onError: (reply, { error }) => upstreamFailed(reply, u.service, error),
+            },
+          });
+        }
+      });
     }
 
     closeWithLifecycle(app, lifecycle);
@@ -158,6 +161,47 @@ export async function startGateway(opts: { env?: Env; lifecycle?: Lifecycle } = 
     if (!opts.lifecycle) await lifecycle.close('start-up failed');
     throw err;
   }
+}
+
+/** What @fastify/reply-from hands onResponse over undici (its types say a ServerResponse). */
+interface UpstreamAnswer {
+  headers: Record<string, unknown>;
+  stream: Readable;
+}
+
+/** Errors of answer bodies under way, with the names of the headers the service had sent. */
+const brokenAnswers = new WeakMap<Error, string[]>();
+
+/** Failures that mean the service could not be reached at all, before it answered anything. */
+const UNREACHABLE =
+  /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE|UND_ERR_SOCKET|UND_ERR_CLOSED|FST_REPLY_FROM_SERVICE_UNAVAILABLE)$/;
+
+/**
+ * What the reader gets when the edge could not get a whole answer from a service: 504 when it did not answer
+ * in time, 503 when it could not be reached, 502 when its answer was broken (it broke off mid-way, or was not
+ * valid HTTP). Never a 500: the edge did nothing wrong. `sentHeaders` are the service's headers when its answer
+ * had begun; they describe what never arrived, so the problem does not carry them.
+ */
+function upstreamFailed(reply: FastifyReply<RouteGenericInterface, RawServerBase>, service: string, error: Error, sentHeaders?: string[]): void {
+  const codes = [(error as { code?: unknown }).code, (error.cause as { code?: unknown } | undefined)?.code].filter((c): c is string => typeof c === 'string');
+  const status = codes.some((c) => /TIMEOUT|ETIMEDOUT/.test(c)) ? 504 : !sentHeaders && codes.some((c) => UNREACHABLE.test(c)) ? 503 : 502;
+  reply.log.error({ err: error, upstream: service, status }, 'upstream call failed');
+  if (reply.raw.headersSent) {
+    // Part of the answer is already on its way: all that is left is to hang up, so the client sees it broken off.
+    reply.raw.destroy();
+    return;
+  }
+  for (const name of sentHeaders ?? []) if (name !== REQUEST_ID_HEADER && name !== CORRELATION_HEADER) reply.removeHeader(name);
+  const detail =
+    status === 504
+      ? `The ${service} service did not answer in time; try again shortly.`
+      : status === 503
+        ? `The ${service} service is unavailable; try again shortly.`
+        : `The ${service} service sent a broken answer; try again shortly.`;
+  void reply
+    .code(status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send({ type: 'urn:folio:problem:unavailable', title: titleFor(status), status, detail, instance: reply.request.url.split('?')[0] });
 }
 
 async function probe(url: string): Promise<UpstreamHealth> {
