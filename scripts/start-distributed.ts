@@ -1,6 +1,7 @@
 /**
  * `npm run start:distributed`: one process per service on the local PostgreSQL, Redis and Kafka
- * (start Kafka first with `npm run infra:up`). Ctrl-C stops every process.
+ * (start Kafka first with `npm run infra:up`). A process that dies is started again, with backoff;
+ * Ctrl-C stops every process and restarts none.
  *   PG_ADMIN_URL  KAFKA_BROKERS  REDIS_URL  PORT (8080)  LOG_LEVEL (info)
  */
 import { DistributedTopology } from './lib/distributed.ts';
@@ -11,6 +12,7 @@ const topology = await DistributedTopology.start({
   redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   gatewayPort: Number(process.env.PORT ?? 8080),
   logLevel: process.env.LOG_LEVEL ?? 'info',
+  supervise: true,
 }).catch((err: Error) => {
   process.stderr.write(`folio: the distributed topology did not start: ${err.message}\n`);
   process.exit(1);

@@ -1,13 +1,15 @@
 /**
  * The distributed topology: one process per service on real PostgreSQL (a database each), Redis
- * and Kafka, and the gateway in front. `npm run start:distributed` runs it in the foreground; the
- * end-to-end tests and the benchmark drive it through this class (kill a service, restart it).
+ * and Kafka, and the gateway in front. `npm run start:distributed` runs it in the foreground,
+ * supervised (a process that dies is started again); the end-to-end tests and the benchmark drive
+ * it through this class unsupervised, crashing and restarting services themselves.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ensureDatabase, withDatabase } from '@folio/platform/db';
 import { freePort } from './ports.ts';
 import { databaseOf, services as registry, type ServiceEntry, urlVariableOf } from './services.ts';
+import { hasExited, launcherLog, Supervised } from './supervisor.ts';
 
 export interface DistributedOptions {
   pgAdminUrl: string;
@@ -25,6 +27,14 @@ export interface DistributedOptions {
   /** Each output line of each process; default: printed with the service's name in front. */
   output?: (service: string, line: string) => void;
   readyTimeoutMs?: number;
+  /**
+   * Restart a process that dies unasked, with backoff (scripts/lib/supervisor.ts). Off by default:
+   * tests and the benchmark crash services on purpose and restart them when they choose. Either way
+   * kill(), restart() and stop() are deliberate and never followed by an automatic restart.
+   */
+  supervise?: boolean;
+  /** The launcher's own messages (a death, a restart, ready again); default stderr after `folio: `. */
+  log?: (message: string) => void;
 }
 
 const gatewayMain = fileURLToPath(new URL('../../services/gateway/src/main.ts', import.meta.url));
@@ -39,15 +49,19 @@ interface Proc {
   url: string;
   /** Answering this path with 2xx means ready. */
   readyPath: string;
-  child?: ChildProcess;
-  exited?: Promise<number | null>;
-  tail: string[];
 }
+
+const isReady = (p: Proc): Promise<boolean> =>
+  fetch(`${p.url}${p.readyPath}`, { signal: AbortSignal.timeout(2_000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
 
 export class DistributedTopology {
   readonly gatewayUrl: string;
   readonly urls: Record<string, string>;
   readonly #procs: Map<string, Proc>;
+  readonly #units = new Map<string, Supervised>();
   readonly #opts: DistributedOptions;
 
   private constructor(opts: DistributedOptions, procs: Map<string, Proc>) {
@@ -55,6 +69,23 @@ export class DistributedTopology {
     this.#procs = procs;
     this.gatewayUrl = procs.get('gateway')!.url;
     this.urls = Object.fromEntries([...procs].map(([name, p]) => [name, p.url]));
+    const output = opts.output ?? ((name: string, line: string) => process.stdout.write(`${name.padEnd(12)} | ${line}\n`));
+    const log = opts.log ?? launcherLog;
+    for (const p of procs.values()) {
+      this.#units.set(
+        p.name,
+        new Supervised({
+          name: p.name,
+          command: process.execPath,
+          args: [p.main],
+          env: p.env,
+          output: (line) => output(p.name, line),
+          restart: opts.supervise ?? false,
+          log,
+          onRestart: (child) => void this.#reportReady(p, child, log),
+        }),
+      );
+    }
   }
 
   static async start(opts: DistributedOptions): Promise<DistributedTopology> {
@@ -85,7 +116,6 @@ export class DistributedTopology {
         url: simulatorUrl,
         readyPath: '/health',
         env: { ...common, PORT: new URL(simulatorUrl).port, PUBLIC_URL: simulatorUrl, WEBHOOK_URL: `${edge}/api/payments/webhook` },
-        tail: [],
       });
     }
     for (const [i, entry] of entries.entries()) {
@@ -97,7 +127,6 @@ export class DistributedTopology {
         url: urls[urlVariableOf(entry.name)]!,
         readyPath: '/ready',
         env: { ...common, DATABASE_URL: withDatabase(opts.pgAdminUrl, database), PORT: String(ports[i]) },
-        tail: [],
       });
     }
     procs.set('gateway', {
@@ -106,7 +135,6 @@ export class DistributedTopology {
       url: edge,
       readyPath: '/ready',
       env: { ...common, PORT: String(opts.gatewayPort), ...opts.gatewayEnv },
-      tail: [],
     });
     const topology = new DistributedTopology(opts, procs);
     try {
@@ -123,37 +151,28 @@ export class DistributedTopology {
     return topology;
   }
 
-  /** Sends a signal (SIGKILL by default: a crash) and waits until the process is gone. */
+  /** Sends a signal (SIGKILL by default: a crash) and waits until the process is gone; it stays down until restart(). */
   async kill(service: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const p = this.#proc(service);
-    p.child?.kill(signal);
-    await p.exited;
-    p.child = undefined;
+    this.#proc(service);
+    await this.#unit(service).stop(signal);
   }
 
   /** Starts a service again with the same environment and waits until it is ready. */
   async restart(service: string): Promise<void> {
     const p = this.#proc(service);
-    if (p.child) await this.kill(service, 'SIGTERM');
+    await this.#unit(service).stop('SIGTERM');
     await this.#launch(p);
   }
 
-  /** Stops everything: the gateway first, then the services, each given time to drain. */
+  /** Stops everything: the gateway first, then the services, each given time to drain. Nothing is restarted. */
   async stop(): Promise<void> {
-    const gateway = this.#procs.get('gateway')!;
-    await this.#terminate(gateway);
-    await Promise.all([...this.#procs.values()].filter((p) => p !== gateway && p.name !== SIMULATOR).map((p) => this.#terminate(p)));
-    const simulator = this.#procs.get(SIMULATOR);
-    if (simulator) await this.#terminate(simulator);
-  }
-
-  async #terminate(p: Proc): Promise<void> {
-    if (!p.child || p.child.exitCode !== null) return;
-    p.child.kill('SIGTERM');
-    const timer = setTimeout(() => p.child?.kill('SIGKILL'), 30_000);
-    await p.exited;
-    clearTimeout(timer);
-    p.child = undefined;
+    // First of all no more restarts: a Ctrl-C reaches every child at once, and one that exits while
+    // the gateway drains must not be started again.
+    for (const unit of this.#units.values()) unit.supervise = false;
+    const gateway = this.#unit('gateway');
+    await gateway.stop();
+    await Promise.all([...this.#units.values()].filter((u) => u !== gateway && u.name !== SIMULATOR).map((u) => u.stop()));
+    await this.#units.get(SIMULATOR)?.stop();
   }
 
   #proc(service: string): Proc {
@@ -162,36 +181,35 @@ export class DistributedTopology {
     return p;
   }
 
+  #unit(service: string): Supervised {
+    return this.#units.get(service)!;
+  }
+
   async #launch(p: Proc): Promise<void> {
-    const output = this.#opts.output ?? ((name: string, line: string) => process.stdout.write(`${name.padEnd(12)} | ${line}\n`));
-    const child = spawn(process.execPath, [p.main], { env: p.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    p.child = child;
-    p.tail = [];
-    p.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-    for (const stream of [child.stdout, child.stderr]) {
-      let buffer = '';
-      stream.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString();
-        const lines = buffer.split('\n');
-        buffer = lines.pop() ?? '';
-        for (const line of lines) {
-          p.tail.push(line);
-          if (p.tail.length > 40) p.tail.shift();
-          output(p.name, line);
-        }
-      });
-    }
+    const unit = this.#unit(p.name);
+    const child = unit.start();
     const deadline = Date.now() + (this.#opts.readyTimeoutMs ?? 60_000);
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`${p.name} exited with code ${child.exitCode} while starting:\n${p.tail.join('\n')}`);
-      const ready = await fetch(`${p.url}${p.readyPath}`, { signal: AbortSignal.timeout(2_000) }).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ready) return;
+      if (hasExited(child)) {
+        await unit.stop(); // a supervised one would otherwise be restarted, and this start has failed
+        throw new Error(`${p.name} exited (code ${child.exitCode}, signal ${child.signalCode}) while starting:\n${unit.tail.join('\n')}`);
+      }
+      if (await isReady(p)) return;
       await new Promise((r) => setTimeout(r, 150));
     }
-    child.kill('SIGKILL');
-    throw new Error(`${p.name} was not ready within ${(this.#opts.readyTimeoutMs ?? 60_000) / 1000} s:\n${p.tail.join('\n')}`);
+    await unit.stop('SIGKILL');
+    throw new Error(`${p.name} was not ready within ${(this.#opts.readyTimeoutMs ?? 60_000) / 1000} s:\n${unit.tail.join('\n')}`);
+  }
+
+  /** After a supervised restart: says when the process is ready again (a service whose broker is down may take a while). */
+  async #reportReady(p: Proc, child: ChildProcess, log: (message: string) => void): Promise<void> {
+    const since = Date.now();
+    while (this.#unit(p.name).child === child && !hasExited(child)) {
+      if (await isReady(p)) {
+        log(`${p.name} is ready again (${((Date.now() - since) / 1000).toFixed(1)} s after its restart)`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 }
