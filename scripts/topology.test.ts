@@ -10,6 +10,7 @@ import { createLogger } from '@folio/platform/log';
 import { createEnvelope, headers as h } from '@folio/platform/messaging/envelope';
 import { KafkaTransport } from '@folio/platform/messaging/kafka-transport';
 import { eventually, kafkaBrokers, redisUrl, requireInfra } from '@folio/platform/testing';
+import { Admin } from '@platformatic/kafka';
 import { type Edge, type Json, startTestTopology, type TestTopology } from './lib/e2e.ts';
 import { services as registry } from './lib/services.ts';
 
@@ -88,16 +89,15 @@ describe('Folio through the edge, a process per service on PostgreSQL, Redis and
     assert.equal((await call('POST', '/api/auth/refresh', { body: { refreshToken: refreshed.body.refreshToken } })).status, 401);
   });
 
-  test('order.cancelled over Kafka keeps the cart; order.paid clears it', async () => {
-    const reader = await signUp('buyer');
-    assert.equal((await call('POST', '/api/cart/add', { token: reader.token, body: { productId: book.id, quantity: 1 } })).status, 200);
+  /** Publishes an order event straight onto this topology's Kafka, as the order service would. */
+  async function send(event: typeof OrderPaid | typeof OrderCancelled, payload: Json): Promise<void> {
     const kafka = new KafkaTransport({
       brokers: kafkaBrokers()!,
       clientId: 'topology-test',
       log: createLogger({ name: 'test', level: 'warn' }),
       namespace: t.kafkaNamespace,
     });
-    const send = async (event: typeof OrderPaid | typeof OrderCancelled, payload: Json) => {
+    try {
       const envelope = createEnvelope(event, { aggregateId: payload.orderId, payload, correlationId: randomUUID() });
       await kafka.publish([
         {
@@ -107,7 +107,22 @@ describe('Folio through the edge, a process per service on PostgreSQL, Redis and
           headers: { [h.messageId]: envelope.id, [h.eventType]: envelope.type },
         },
       ]);
-    };
+    } finally {
+      await kafka.close();
+    }
+  }
+
+  async function cartCleared(reader: Json): Promise<void> {
+    await send(OrderPaid, { orderId: randomUUID(), userId: reader.id, paymentId: randomUUID() });
+    await eventually(async () => (await call('GET', '/api/cart', { token: reader.token })).body.items.length === 0, {
+      timeoutMs: 30_000,
+      what: 'the cart to be cleared',
+    });
+  }
+
+  test('order.cancelled over Kafka keeps the cart; order.paid clears it', async () => {
+    const reader = await signUp('buyer');
+    assert.equal((await call('POST', '/api/cart/add', { token: reader.token, body: { productId: book.id, quantity: 1 } })).status, 200);
     const consumed = async (type: string) => {
       const metrics = await (await fetch(`${t.topology.urls.cart}/metrics`)).text();
       const line = metrics
@@ -115,20 +130,32 @@ describe('Folio through the edge, a process per service on PostgreSQL, Redis and
         .find((l) => l.startsWith('folio_messages_consumed_total') && l.includes(`type="${type}"`) && l.includes('outcome="applied"'));
       return line ? Number(line.split(' ').at(-1)) : 0;
     };
-    try {
-      const before = await consumed('order.cancelled');
-      await send(OrderCancelled, { orderId: randomUUID(), userId: reader.id, reason: 'payment window closed' });
-      await eventually(async () => (await consumed('order.cancelled')) > before, { timeoutMs: 30_000, what: 'the cart service to consume order.cancelled' });
-      assert.equal((await call('GET', '/api/cart', { token: reader.token })).body.items.length, 1, 'a cancelled order keeps the cart for a retry');
+    const before = await consumed('order.cancelled');
+    await send(OrderCancelled, { orderId: randomUUID(), userId: reader.id, reason: 'payment window closed' });
+    await eventually(async () => (await consumed('order.cancelled')) > before, { timeoutMs: 30_000, what: 'the cart service to consume order.cancelled' });
+    assert.equal((await call('GET', '/api/cart', { token: reader.token })).body.items.length, 1, 'a cancelled order keeps the cart for a retry');
+    await cartCleared(reader);
+  });
 
-      await send(OrderPaid, { orderId: randomUUID(), userId: reader.id, paymentId: randomUUID() });
-      await eventually(async () => (await call('GET', '/api/cart', { token: reader.token })).body.items.length === 0, {
-        timeoutMs: 30_000,
-        what: 'the cart to be cleared',
-      });
+  test('a consumer killed with SIGKILL is known again by its stable name: its group holds it alone, and it consumes at once', async () => {
+    const group = t.kafkaNamespace ? `${t.kafkaNamespace}.cart` : 'cart';
+    await t.topology.kill('cart');
+    await t.topology.restart('cart'); // ready means its subscription is consuming
+    const admin = new Admin({ clientId: 'topology-test', bootstrapBrokers: kafkaBrokers()! });
+    try {
+      const described = (await admin.describeGroups({ groups: [group] })).get(group)!;
+      // Without a stable name the dead member would still be in the group, and the new one waiting, until its session timed out.
+      assert.equal(described.state, 'Stable');
+      assert.deepEqual(
+        [...described.members.values()].map((m) => m.groupInstanceId),
+        ['cart-1'],
+      );
     } finally {
-      await kafka.close();
+      await admin.close();
     }
+    const reader = await signUp('after-crash');
+    assert.equal((await call('POST', '/api/cart/add', { token: reader.token, body: { productId: book.id, quantity: 1 } })).status, 200);
+    await cartCleared(reader);
   });
 
   test('every user-scoped and admin endpoint refuses a missing, tampered, unsigned or garbage token with 401', async () => {

@@ -126,7 +126,8 @@ export class DistributedTopology {
         main: entry.main,
         url: urls[urlVariableOf(entry.name)]!,
         readyPath: '/ready',
-        env: { ...common, DATABASE_URL: withDatabase(opts.pgAdminUrl, database), PORT: String(ports[i]) },
+        // One instance of each: its name is stable across restarts, so a crashed consumer rejoins at once.
+        env: { ...common, DATABASE_URL: withDatabase(opts.pgAdminUrl, database), PORT: String(ports[i]), KAFKA_INSTANCE_ID: `${entry.name}-1` },
       });
     }
     procs.set('gateway', {

@@ -18,6 +18,13 @@ export interface KafkaTransportOptions {
    * consume each other's events. Empty: the plain names.
    */
   namespace?: string;
+  /**
+   * Kafka static membership (group.instance.id): the broker knows this instance by this name across
+   * restarts, so one that crashed and comes back gets its partitions again at once, with no rebalance
+   * and no wait for its old session to time out. It must be unique among running instances (the
+   * broker fences the older of two that share it). Unset: a new member each time.
+   */
+  instanceId?: string;
   /** folio_consumer_up{group} and folio_consumer_reconnects_total{group}. */
   metrics?: Registry;
 }
@@ -31,7 +38,7 @@ type StringMessage = Message<string, string, string, string>;
  */
 export class KafkaTransport implements Transport {
   readonly kind = 'kafka' as const;
-  readonly #opts: Required<Omit<KafkaTransportOptions, 'metrics'>>;
+  readonly #opts: Required<Omit<KafkaTransportOptions, 'metrics' | 'instanceId'>> & Pick<KafkaTransportOptions, 'instanceId'>;
   readonly #metrics: ConsumerMetrics | undefined;
   readonly #subscriptions = new Set<KafkaSubscription>();
   readonly #knownTopics = new Set<string>();
@@ -128,6 +135,7 @@ export class KafkaTransport implements Transport {
   async subscribe(opts: SubscribeOptions): Promise<Subscription> {
     const group = this.#named(opts.groupId);
     const topics = opts.topics.map((t) => this.#named(t));
+    const groupInstanceId = this.#instanceIdIn(group);
     const subscription = new KafkaSubscription({
       group,
       topics,
@@ -146,6 +154,7 @@ export class KafkaTransport implements Transport {
           ...this.#base,
           clientId: `${this.#opts.clientId}-${opts.groupId}`,
           groupId: group,
+          ...(groupInstanceId ? { groupInstanceId } : {}),
           deserializers: stringDeserializers,
           autocommit: false,
           sessionTimeout: 10_000,
@@ -160,6 +169,14 @@ export class KafkaTransport implements Transport {
     subscription.closed.then(() => this.#subscriptions.delete(subscription));
     subscription.start();
     return subscription;
+  }
+
+  /** This instance's name in a group; a second subscription to the same group in this process is another member. */
+  #instanceIdIn(group: string): string | undefined {
+    const { instanceId } = this.#opts;
+    if (!instanceId) return undefined;
+    const same = [...this.#subscriptions].filter((s) => s.group === group).length;
+    return same === 0 ? instanceId : `${instanceId}.${same + 1}`;
   }
 
   async close(): Promise<void> {
